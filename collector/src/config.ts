@@ -1,0 +1,29 @@
+import { z } from 'zod';
+import { baseConfigSchema, brokerList, loadConfig, EVENTS_TOPIC } from '@polaris/shared';
+
+const port = z.coerce.number().int().min(0).max(65535);
+
+const schema = baseConfigSchema.extend({
+  OPS_PORT: port.default(9091),
+  HTTP_HOST: z.string().default('0.0.0.0'),
+  HTTP_PORT: port.default(8081),
+  GRPC_HOST: z.string().default('0.0.0.0'),
+  GRPC_PORT: port.default(50051),
+  KAFKA_BROKERS: brokerList.default(['127.0.0.1:59092']),
+  KAFKA_CLIENT_ID: z.string().default('polaris-collector'),
+  EVENTS_TOPIC: z.string().default(EVENTS_TOPIC),
+  IDENTITY_GRPC_ADDR: z.string().default('127.0.0.1:50053'),
+  /** How long a request waits for the broker's ack before answering 503. */
+  PUBLISH_TIMEOUT_MS: z.coerce.number().int().positive().default(5_000),
+  /** Micro-batching: requests arriving within this window share one produce request. */
+  PUBLISH_LINGER_MS: z.coerce.number().int().min(0).default(5),
+  PUBLISH_MAX_BATCH: z.coerce.number().int().positive().default(1_000),
+  MAX_BODY_BYTES: z.coerce.number().int().positive().default(1024 * 1024),
+  MAX_EVENTS_PER_REQUEST: z.coerce.number().int().positive().default(1_000),
+  /** A validated key is trusted this long without asking Identity again (revocation delay). */
+  API_KEY_CACHE_TTL_MS: z.coerce.number().int().min(0).default(30_000),
+});
+
+export type CollectorConfig = z.infer<typeof schema>;
+
+export const loadCollectorConfig = (env?: Record<string, string | undefined>): CollectorConfig => loadConfig(schema, env);

@@ -1,0 +1,58 @@
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import { httpStatusOf, PolarisError, type Logger } from '@polaris/shared';
+import { BATCH, SINGLE } from './events.route';
+
+/**
+ * The collector's public HTTP server: JSON bodies only, a hard body limit, and one error shape
+ * for everything: `{ "error": { "code", "message", "field"? } }`.
+ */
+export function createHttpServer(opts: { logger: Logger; maxBodyBytes: number }): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: opts.logger as FastifyBaseLogger,
+    bodyLimit: opts.maxBodyBytes,
+    disableRequestLogging: true,
+    return503OnClosing: true,
+  });
+
+  app.addContentTypeParser([SINGLE, BATCH], { parseAs: 'string' }, (_req, body, done) => {
+    try {
+      done(null, JSON.parse(body as string));
+    } catch {
+      done(new PolarisError('invalid_argument', 'invalid_json', 'the request body is not valid JSON', 'body'));
+    }
+  });
+
+  app.setErrorHandler((err: FastifyError | PolarisError, request, reply) => {
+    const perr = toPolarisError(err);
+    const status = httpStatusOf(perr);
+    if (status >= 500 && perr.kind === 'internal') request.log.error({ err }, 'request failed');
+    void reply.code(status).send({ error: perr.toJSON() });
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    void reply.code(404).send({ error: { code: 'not_found', message: `no route for ${request.method} ${request.url}` } });
+  });
+
+  return app;
+}
+
+function toPolarisError(err: FastifyError | PolarisError): PolarisError {
+  if (err instanceof PolarisError) return err;
+  switch (err.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new PolarisError('payload_too_large', 'body_too_large', err.message, 'body');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new PolarisError(
+        'unsupported_media_type',
+        'unsupported_media_type',
+        `send ${SINGLE}, ${BATCH} or application/json`,
+        'content-type',
+      );
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new PolarisError('invalid_argument', 'empty_body', 'the request body is empty', 'body');
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return new PolarisError('invalid_argument', 'invalid_content_length', err.message, 'content-length');
+  }
+  if (err.statusCode === 400) return new PolarisError('invalid_argument', 'invalid_json', 'the request body is not valid JSON', 'body');
+  return new PolarisError('internal', 'internal', 'internal error');
+}

@@ -1,0 +1,21 @@
+import { z } from 'zod';
+import { baseConfigSchema, loadConfig } from '@polaris/shared';
+
+const port = z.coerce.number().int().min(0).max(65535);
+
+const schema = baseConfigSchema.extend({
+  OPS_PORT: port.default(9094),
+  HTTP_HOST: z.string().default('0.0.0.0'),
+  HTTP_PORT: port.default(8080),
+  IDENTITY_GRPC_ADDR: z.string().default('127.0.0.1:50053'),
+  USAGE_GRPC_ADDR: z.string().default('127.0.0.1:50052'),
+  INGEST_GRPC_ADDR: z.string().default('127.0.0.1:50051'),
+  /** Deadline for each call to a backend service. */
+  BACKEND_DEADLINE_MS: z.coerce.number().int().positive().default(10_000),
+  API_KEY_CACHE_TTL_MS: z.coerce.number().int().min(0).default(30_000),
+  GRAPHIQL_ENABLED: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
+});
+
+export type GatewayConfig = z.infer<typeof schema>;
+
+export const loadGatewayConfig = (env?: Record<string, string | undefined>): GatewayConfig => loadConfig(schema, env);

@@ -1,0 +1,18 @@
+import { GraphQLError } from 'graphql';
+import { asPolarisError, httpStatusOf, PolarisError } from '@polaris/shared';
+
+/**
+ * A PolarisError as a GraphQL error: `extensions.code` and `extensions.field` say what and
+ * where, and the HTTP status follows the same table as the REST collector.
+ */
+export function toGraphQLError(err: unknown): GraphQLError {
+  if (err instanceof GraphQLError && !(err.originalError instanceof PolarisError)) return err;
+  const perr = asPolarisError(err instanceof GraphQLError ? err.originalError : err);
+  return new GraphQLError(perr.message, {
+    extensions: {
+      code: perr.code,
+      ...(perr.field ? { field: perr.field } : {}),
+      http: { status: httpStatusOf(perr) },
+    },
+  });
+}

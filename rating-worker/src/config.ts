@@ -1,0 +1,16 @@
+import { z } from 'zod';
+import { baseConfigSchema, loadConfig, postgresConfigSchema } from '@polaris/shared';
+
+const schema = baseConfigSchema
+  .extend({
+    OPS_PORT: z.coerce.number().int().min(0).max(65535).default(9093),
+    GRPC_HOST: z.string().default('0.0.0.0'),
+    GRPC_PORT: z.coerce.number().int().min(0).max(65535).default(50053),
+    REDIS_URL: z.string().regex(/^rediss?:\/\//, 'expected a redis:// URL').default('redis://127.0.0.1:56379'),
+  })
+  .extend(postgresConfigSchema.shape);
+
+export type RatingWorkerConfig = z.infer<typeof schema>;
+
+export const loadRatingWorkerConfig = (env?: Record<string, string | undefined>): RatingWorkerConfig =>
+  loadConfig(schema, env);

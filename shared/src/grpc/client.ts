@@ -1,0 +1,40 @@
+import { credentials, Metadata, type CallOptions, type ClientUnaryCall, type ServiceError } from '@grpc/grpc-js';
+import { context, propagation } from '@opentelemetry/api';
+import { fromServiceError } from './status';
+import { metadataSetter } from './trace-metadata';
+
+export const insecureChannel = credentials.createInsecure();
+
+/** Channel options shared by every internal client: keep connections warm, retry transparently. */
+export const channelOptions = {
+  'grpc.keepalive_time_ms': 30_000,
+  'grpc.keepalive_timeout_ms': 10_000,
+  'grpc.enable_retries': 1,
+};
+
+type UnaryMethod<Req, Res> = (
+  request: Req,
+  metadata: Metadata,
+  options: Partial<CallOptions>,
+  callback: (error: ServiceError | null, response: Res) => void,
+) => ClientUnaryCall;
+
+/**
+ * Calls a unary RPC with a deadline and the current trace context, as a promise. A failure
+ * comes back as a PolarisError (its code preserved across the hop); `peer` names the service
+ * in "unavailable" errors so the user learns which dependency is down.
+ */
+export function callUnary<Req, Res>(
+  peer: string,
+  method: UnaryMethod<Req, Res>,
+  request: Req,
+  deadlineMs: number,
+): Promise<Res> {
+  const metadata = new Metadata();
+  propagation.inject(context.active(), metadata, metadataSetter);
+  return new Promise<Res>((resolve, reject) => {
+    method(request, metadata, { deadline: Date.now() + deadlineMs }, (err, res) =>
+      err ? reject(fromServiceError(err, peer)) : resolve(res),
+    );
+  });
+}

@@ -1,0 +1,116 @@
+import { Server, ServerCredentials, type ServiceDefinition, type UntypedServiceImplementation, type handleUnaryCall } from '@grpc/grpc-js';
+import { HealthImplementation } from 'grpc-health-check';
+import { context, propagation, SpanStatusCode, trace } from '@opentelemetry/api';
+import { Histogram, type Registry } from 'prom-client';
+import type { Logger } from '../logger';
+import { asPolarisError, PolarisError } from '../errors';
+import { toServiceError } from './status';
+import { metadataGetter } from './trace-metadata';
+
+export interface GrpcServer {
+  readonly port: number;
+  stop(deadlineMs: number): Promise<void>;
+}
+
+export interface GrpcServiceBinding {
+  /** Full service name, e.g. "polaris.v1.Identity", as reported by grpc.health.v1. */
+  name: string;
+  definition: ServiceDefinition;
+  implementation: UntypedServiceImplementation;
+}
+
+/**
+ * Starts a gRPC server with the given services plus grpc.health.v1. Each service reports
+ * SERVING once bound and NOT_SERVING as soon as shutdown starts.
+ */
+export async function startGrpcServer(opts: {
+  host: string;
+  port: number;
+  services: GrpcServiceBinding[];
+  logger: Logger;
+}): Promise<GrpcServer> {
+  const server = new Server({ 'grpc.max_receive_message_length': 8 * 1024 * 1024 });
+  const health = new HealthImplementation({ '': 'NOT_SERVING' });
+  health.addToServer(server);
+  for (const s of opts.services) {
+    server.addService(s.definition, s.implementation);
+    health.setStatus(s.name, 'NOT_SERVING');
+  }
+  const port = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(`${opts.host}:${opts.port}`, ServerCredentials.createInsecure(), (err, bound) =>
+      err ? reject(err) : resolve(bound),
+    );
+  });
+  const setAll = (s: 'SERVING' | 'NOT_SERVING') => {
+    health.setStatus('', s);
+    for (const svc of opts.services) health.setStatus(svc.name, s);
+  };
+  setAll('SERVING');
+  opts.logger.info({ port, services: opts.services.map((s) => s.name) }, 'gRPC server listening');
+  return {
+    port,
+    stop: (deadlineMs) =>
+      new Promise<void>((resolve) => {
+        setAll('NOT_SERVING');
+        // In-flight calls get until the deadline to finish; then they are cut.
+        const timer = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, deadlineMs);
+        server.tryShutdown(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      }),
+  };
+}
+
+export interface RpcContext {
+  /** Time left before the caller's deadline, if it set one. */
+  deadline?: Date;
+}
+
+/**
+ * Wraps a promise-returning handler as a grpc-js unary handler: joins the caller's trace (span
+ * named after the RPC), times it, and turns any thrown error into a gRPC status carrying the
+ * PolarisError code. Unexpected errors are logged here, once, and reach the caller as INTERNAL
+ * without internals.
+ */
+export function createUnaryWrapper(logger: Logger, registry: Registry) {
+  const duration = new Histogram({
+    name: 'grpc_server_handled_seconds',
+    help: 'Time to handle a unary RPC, by method and outcome code',
+    labelNames: ['method', 'code'],
+    registers: [registry],
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+  });
+  const tracer = trace.getTracer('polaris-grpc');
+  return function unary<Req, Res>(
+    method: string,
+    handler: (request: Req, ctx: RpcContext) => Promise<Res>,
+  ): handleUnaryCall<Req, Res> {
+    return (call, callback) => {
+      const started = process.hrtime.bigint();
+      const parent = propagation.extract(context.active(), call.metadata, metadataGetter);
+      void tracer.startActiveSpan(method, {}, parent, async (span) => {
+        let code = 'ok';
+        try {
+          const deadline = call.getDeadline();
+          const ctx: RpcContext = deadline instanceof Date ? { deadline } : {};
+          callback(null, await handler(call.request, ctx));
+        } catch (err) {
+          const perr = asPolarisError(err);
+          code = perr.code;
+          if (!(err instanceof PolarisError) || perr.kind === 'internal') {
+            logger.error({ err, method }, 'rpc failed');
+            span.setStatus({ code: SpanStatusCode.ERROR });
+          }
+          callback(toServiceError(perr));
+        } finally {
+          duration.observe({ method, code }, Number(process.hrtime.bigint() - started) / 1e9);
+          span.end();
+        }
+      });
+    };
+  };
+}

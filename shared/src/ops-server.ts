@@ -1,0 +1,89 @@
+import { createServer, type Server } from 'node:http';
+import type { Registry } from 'prom-client';
+import type { Logger } from './logger';
+
+/** A readiness probe: resolves when the dependency answers, rejects (with why) when it doesn't. */
+export type ReadinessCheck = { name: string; check: () => Promise<void> };
+
+export interface OpsServer {
+  readonly port: number;
+  /** Flip readiness off first thing on shutdown, so load balancers drain before we close. */
+  markShuttingDown(): void;
+  stop(): Promise<void>;
+}
+
+const CHECK_TIMEOUT_MS = 2_000;
+
+async function runCheck(c: ReadinessCheck): Promise<{ name: string; ok: boolean; error?: string }> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      c.check(),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS);
+      }),
+    ]);
+    return { name: c.name, ok: true };
+  } catch (err) {
+    return { name: c.name, ok: false, error: err instanceof Error ? err.message : String(err) };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * /healthz: the process is alive (liveness; never checks dependencies, so a database outage
+ * does not get every pod restarted). /readyz: every dependency answers. /metrics: Prometheus.
+ */
+export async function startOpsServer(opts: {
+  host: string;
+  port: number;
+  registry: Registry;
+  checks: ReadinessCheck[];
+  logger: Logger;
+}): Promise<OpsServer> {
+  let shuttingDown = false;
+  const server: Server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    const reply = (status: number, body: unknown, type = 'application/json') => {
+      res.writeHead(status, { 'content-type': type });
+      res.end(typeof body === 'string' ? body : JSON.stringify(body));
+    };
+    if (req.method !== 'GET') return reply(405, { error: { code: 'method_not_allowed' } });
+    if (path === '/healthz') return reply(200, { status: 'ok' });
+    if (path === '/readyz') {
+      if (shuttingDown) return reply(503, { status: 'shutting_down' });
+      void Promise.all(opts.checks.map(runCheck)).then((results) => {
+        const ok = results.every((r) => r.ok);
+        reply(ok ? 200 : 503, { status: ok ? 'ready' : 'not_ready', checks: results });
+      });
+      return;
+    }
+    if (path === '/metrics') {
+      void opts.registry.metrics().then(
+        (text) => reply(200, text, opts.registry.contentType),
+        (err: unknown) => reply(500, { error: { code: 'metrics_failed', message: String(err) } }),
+      );
+      return;
+    }
+    reply(404, { error: { code: 'not_found' } });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, () => resolve());
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : opts.port;
+  opts.logger.info({ port }, 'ops server listening (/healthz /readyz /metrics)');
+  return {
+    port,
+    markShuttingDown: () => {
+      shuttingDown = true;
+    },
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

@@ -1,0 +1,25 @@
+import pg from 'pg';
+import { z } from 'zod';
+
+export type Pool = pg.Pool;
+
+export const postgresConfigSchema = z.object({
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL').default('postgres://polaris:polaris@127.0.0.1:55432/polaris'),
+  DATABASE_POOL_MAX: z.coerce.number().int().positive().default(10),
+});
+export type PostgresConfig = z.infer<typeof postgresConfigSchema>;
+
+export function createPool(cfg: PostgresConfig, applicationName: string): pg.Pool {
+  return new pg.Pool({
+    connectionString: cfg.DATABASE_URL,
+    max: cfg.DATABASE_POOL_MAX,
+    application_name: applicationName,
+    connectionTimeoutMillis: 5_000,
+    // A runaway query must not hold a pool slot forever.
+    statement_timeout: 15_000,
+  });
+}
+
+export async function pingPostgres(pool: pg.Pool): Promise<void> {
+  await pool.query('SELECT 1');
+}

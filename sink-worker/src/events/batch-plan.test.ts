@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { encodeEventMessage } from '@polaris/shared';
+import { planBatch } from './batch-plan';
+
+const ns = '6f1c1c8e-4d6f-4c59-9a8e-0a4a7d1d2b11';
+const event = (id: string, source = 'svc') => ({
+  id, source, type: 'api.request', subject: 'cust-1', timeMs: Date.UTC(2026, 0, 2, 3, 4, 5, 678), data: { n: 1 },
+});
+
+describe('planBatch', () => {
+  it('maps a message to a row with millisecond time and the offset as version', () => {
+    const plan = planBatch([{ offset: '41', value: encodeEventMessage(ns, event('a'), Date.UTC(2026, 0, 2, 3, 4, 6)) }]);
+    expect(plan.deadLetters).toEqual([]);
+    expect(plan.candidates[0]?.row).toEqual({
+      namespace: ns, id: 'a', source: 'svc', type: 'api.request', subject: 'cust-1',
+      time: '2026-01-02 03:04:05', time_ms: Date.UTC(2026, 0, 2, 3, 4, 5, 678), data: '{"n":1}',
+      ingested_at: '2026-01-02 03:04:06', ingest_seq: '41',
+    });
+  });
+
+  it('keeps the first copy of an identity and counts the rest', () => {
+    const plan = planBatch([
+      { offset: '1', value: encodeEventMessage(ns, event('a'), 0) },
+      { offset: '2', value: encodeEventMessage(ns, event('a'), 0) },
+      { offset: '3', value: encodeEventMessage(ns, event('a', 'other-source'), 0) },
+    ]);
+    expect(plan.candidates.map((c) => c.row.ingest_seq)).toEqual(['1', '3']);
+    expect(plan.duplicatesInBatch).toBe(1);
+  });
+
+  it('dead-letters what can never be stored, with the reason', () => {
+    const plan = planBatch([
+      { offset: '1', value: Buffer.from('{not json') },
+      { offset: '2', value: Buffer.from(JSON.stringify({ v: 1, namespace: ns })) },
+      { offset: '3', value: null },
+    ]);
+    expect(plan.candidates).toEqual([]);
+    expect(plan.deadLetters.map((d) => d.reason)).toEqual(['invalid_json', 'invalid_schema', 'invalid_json']);
+  });
+});

@@ -1,0 +1,65 @@
+import { PolarisError, type ClickHouseClient, type createUnaryWrapper, type GrpcServiceBinding } from '@polaris/shared';
+import { Aggregation, UsageService, WindowSize, type UsageQueryRequest, type UsageQueryResponse } from '@polaris/proto';
+import { queryUsage, type UsageQuery, type WindowSize as Window } from './usage.queries';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const MAX_SUBJECTS = 100;
+
+const windows: Record<WindowSize, Window | undefined> = {
+  [WindowSize.WINDOW_SIZE_UNSPECIFIED]: 'none',
+  [WindowSize.WINDOW_SIZE_MINUTE]: 'minute',
+  [WindowSize.WINDOW_SIZE_HOUR]: 'hour',
+  [WindowSize.WINDOW_SIZE_DAY]: 'day',
+  [WindowSize.UNRECOGNIZED]: undefined,
+};
+
+const bad = (field: string, code: string, message: string) => new PolarisError('invalid_argument', code, message, field);
+
+export function toUsageQuery(req: UsageQueryRequest): UsageQuery {
+  if (!UUID.test(req.organizationId)) throw bad('organization_id', 'invalid_organization_id', 'organization_id must be a UUID');
+  if (!req.eventType) throw bad('event_type', 'missing_event_type', 'event_type is required');
+  if (!req.from) throw bad('from', 'missing_from', 'from is required');
+  if (!req.to) throw bad('to', 'missing_to', 'to is required');
+  const windowSize = windows[req.windowSize];
+  if (!windowSize) throw bad('window_size', 'invalid_window_size', 'unknown window size');
+  if (req.subjects.length > MAX_SUBJECTS) throw bad('subjects', 'too_many_subjects', `at most ${MAX_SUBJECTS} subjects`);
+  if (req.aggregation === Aggregation.AGGREGATION_SUM && !req.valueProperty) {
+    throw bad('value_property', 'missing_value_property', 'SUM needs value_property');
+  }
+  if (req.aggregation !== Aggregation.AGGREGATION_SUM && req.aggregation !== Aggregation.AGGREGATION_COUNT) {
+    throw bad('aggregation', 'invalid_aggregation', 'unknown aggregation');
+  }
+  return {
+    namespace: req.organizationId,
+    eventType: req.eventType,
+    fromMs: req.from.getTime(),
+    toMs: req.to.getTime(),
+    windowSize,
+    ...(req.aggregation === Aggregation.AGGREGATION_SUM ? { valueProperty: req.valueProperty } : {}),
+    subjects: req.subjects,
+    groupBySubject: req.groupBySubject,
+  };
+}
+
+/** polaris.v1.Usage over ClickHouse. The namespace is always the caller's organization. */
+export function usageService(ch: ClickHouseClient, unary: ReturnType<typeof createUnaryWrapper>): GrpcServiceBinding {
+  return {
+    name: 'polaris.v1.Usage',
+    definition: UsageService,
+    implementation: {
+      query: unary<UsageQueryRequest, UsageQueryResponse>('polaris.v1.Usage/Query', async (req) => {
+        const result = await queryUsage(ch, toUsageQuery(req));
+        return {
+          rows: result.rows.map((r) => ({
+            windowStart: new Date(r.windowStartMs),
+            windowEnd: new Date(r.windowEndMs),
+            subject: r.subject,
+            value: r.value,
+            eventCount: r.eventCount,
+          })),
+          invalidValueCount: result.invalidValueCount,
+        };
+      }),
+    },
+  };
+}

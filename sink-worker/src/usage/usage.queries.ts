@@ -1,0 +1,105 @@
+import { sqlDateTime, sqlString, sqlStringList, sqlUInt, PolarisError, type ClickHouseClient } from '@polaris/shared';
+
+export type WindowSize = 'none' | 'minute' | 'hour' | 'day';
+
+export interface UsageQuery {
+  namespace: string;
+  eventType: string;
+  fromMs: number;
+  toMs: number;
+  windowSize: WindowSize;
+  /** undefined → count events; otherwise sum this top-level numeric property of `data`. */
+  valueProperty?: string;
+  subjects: string[];
+  groupBySubject: boolean;
+}
+
+export interface UsageRowOut {
+  windowStartMs: number;
+  windowEndMs: number;
+  subject: string;
+  /** Exact decimal string (Decimal128 with 9 fractional digits for sums). */
+  value: string;
+  eventCount: string;
+}
+
+const WINDOW_MS: Record<Exclude<WindowSize, 'none'>, number> = { minute: 60_000, hour: 3_600_000, day: 86_400_000 };
+const WINDOW_FN: Record<Exclude<WindowSize, 'none'>, string> = {
+  minute: 'toStartOfMinute(time)',
+  hour: 'toStartOfHour(time)',
+  day: "toStartOfDay(time, 'UTC')",
+};
+/** Bounds how many rows one query may return, so a tiny window over a year cannot explode. */
+export const MAX_WINDOWS = 10_000;
+export const VALUE_PROPERTY_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+// A JSON number, as visitParamExtractRaw returns it. Anything else (a string, null, missing)
+// must not become 0 silently: such rows are counted apart, in invalid_value_count.
+const JSON_NUMBER = '^-?[0-9]+(\\\\.[0-9]+)?([eE][-+]?[0-9]+)?$';
+
+/**
+ * Builds the usage query. Reads events_raw with FINAL so that an exact redelivery which slipped
+ * past the sink-worker's duplicate probe (crash between insert and commit) is still counted once.
+ */
+export function buildUsageSql(q: UsageQuery): string {
+  if (q.toMs <= q.fromMs) throw new PolarisError('invalid_argument', 'invalid_range', '`to` must be after `from`', 'to');
+  if (q.windowSize !== 'none' && (q.toMs - q.fromMs) / WINDOW_MS[q.windowSize] > MAX_WINDOWS) {
+    throw new PolarisError('invalid_argument', 'too_many_windows', `the range holds more than ${MAX_WINDOWS} windows; use a larger window size`, 'window_size');
+  }
+  if (q.valueProperty !== undefined && !VALUE_PROPERTY_PATTERN.test(q.valueProperty)) {
+    throw new PolarisError('invalid_argument', 'invalid_value_property', 'value_property must be a top-level property name ([A-Za-z_][A-Za-z0-9_]*)', 'value_property');
+  }
+  const windowExpr = q.windowSize === 'none' ? 'toDateTime(0)' : WINDOW_FN[q.windowSize];
+  const subjectExpr = q.groupBySubject ? 'subject' : "''";
+  const raw = q.valueProperty === undefined ? '' : `visitParamExtractRaw(data, ${sqlString(q.valueProperty)})`;
+  const value = q.valueProperty === undefined ? 'toString(count())' : `toString(sumIf(toDecimal128(${raw}, 9), match(${raw}, '${JSON_NUMBER}')))`;
+  const invalid = q.valueProperty === undefined ? '0' : `countIf(NOT match(${raw}, '${JSON_NUMBER}'))`;
+  const where = [
+    `namespace = ${sqlString(q.namespace)}`,
+    `type = ${sqlString(q.eventType)}`,
+    // Whole seconds first, for partition and index pruning; then the exact millisecond bounds.
+    `time >= ${sqlDateTime(q.fromMs)}`,
+    `time <= ${sqlDateTime(q.toMs)}`,
+    `time_ms >= ${sqlUInt(q.fromMs)}`,
+    `time_ms < ${sqlUInt(q.toMs)}`,
+    ...(q.subjects.length > 0 ? [`subject IN ${sqlStringList(q.subjects)}`] : []),
+  ];
+  return [
+    `SELECT toUnixTimestamp(${windowExpr}) AS window_start, ${subjectExpr} AS subject,`,
+    `       ${value} AS value, toString(count()) AS event_count, toString(${invalid}) AS invalid_value_count`,
+    'FROM events_raw FINAL',
+    `WHERE ${where.join('\n  AND ')}`,
+    'GROUP BY window_start, subject',
+    'ORDER BY window_start, subject',
+  ].join('\n');
+}
+
+interface SqlRow {
+  window_start: number | string;
+  subject: string;
+  value: string;
+  event_count: string;
+  invalid_value_count: string;
+}
+
+export interface UsageResult {
+  rows: UsageRowOut[];
+  invalidValueCount: string;
+}
+
+export async function queryUsage(ch: ClickHouseClient, q: UsageQuery): Promise<UsageResult> {
+  const result = await ch.query({ query: buildUsageSql(q), format: 'JSONEachRow' });
+  const rows = await result.json<SqlRow>();
+  let invalid = 0n;
+  const out = rows.map((r) => {
+    invalid += BigInt(r.invalid_value_count);
+    const startMs = q.windowSize === 'none' ? q.fromMs : Number(r.window_start) * 1000;
+    const endMs = q.windowSize === 'none' ? q.toMs : startMs + WINDOW_MS[q.windowSize];
+    return { windowStartMs: startMs, windowEndMs: endMs, subject: r.subject, value: canonicalDecimal(r.value), eventCount: r.event_count };
+  });
+  return { rows: out, invalidValueCount: invalid.toString() };
+}
+
+/** "12.250000000" → "12.25", "3.000000000" → "3": the same text whatever the ClickHouse version. */
+export function canonicalDecimal(text: string): string {
+  return text.includes('.') ? text.replace(/\.?0+$/, '') : text;
+}
