@@ -14,6 +14,8 @@ export function createHttpServer(opts: { logger: Logger; maxBodyBytes: number })
     return503OnClosing: true,
   });
 
+  // Fastify parses text/plain by default; events are JSON only, so it must answer 415.
+  app.removeContentTypeParser('text/plain');
   app.addContentTypeParser([SINGLE, BATCH], { parseAs: 'string' }, (_req, body, done) => {
     try {
       done(null, JSON.parse(body as string));

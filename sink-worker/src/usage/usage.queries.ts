@@ -69,6 +69,8 @@ export function buildUsageSql(q: UsageQuery): string {
     'FROM events_raw FINAL',
     `WHERE ${where.join('\n  AND ')}`,
     'GROUP BY window_start, subject',
+    // Without this, grouping by constants alone yields one all-zero row for an empty range.
+    'HAVING count() > 0',
     'ORDER BY window_start, subject',
   ].join('\n');
 }

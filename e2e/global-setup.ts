@@ -1,0 +1,20 @@
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { localSpecs, startServices } from '../scripts/src/services/launcher';
+import { E2E_PORTS } from './support/ports';
+
+const repoRoot = fileURLToPath(new URL('..', import.meta.url));
+
+/**
+ * Starts the four services once for the whole e2e run, against the local stack that
+ * `npm test` brought up and migrated. Each test creates its own organization.
+ */
+export default async function setup(): Promise<() => Promise<void>> {
+  const system = await startServices({
+    repoRoot,
+    logDir: join(repoRoot, '.stack', 'logs', 'e2e'),
+    specs: localSpecs(E2E_PORTS, { LOG_LEVEL: 'info', SHUTDOWN_TIMEOUT_MS: '8000' }),
+    readyDeadlineMs: 90_000,
+  });
+  return () => system.stop();
+}
