@@ -4,6 +4,7 @@ import { CliError } from './errors';
 import { registerAdminCommands } from './commands/admin.command';
 import { registerMigrateCommand } from './commands/migrate.command';
 import { registerStackCommands } from './commands/stack.command';
+import { registerDemoCommand } from './commands/demo.command';
 
 let cached: CliConfig | undefined;
 // Parsed on first use, so `--help` works even with a broken environment.
@@ -13,6 +14,7 @@ const program = new Command('polaris').description('Polaris developer CLI').show
 registerStackCommands(program, config);
 registerMigrateCommand(program, config);
 registerAdminCommands(program, config);
+registerDemoCommand(program, config);
 
 try {
   await program.parseAsync(process.argv);
