@@ -1,0 +1,179 @@
+// Offline checks of docker-compose.yml (Docker is not available to run it here): every service
+// gets the environment its process needs, dependencies exist and can be satisfied, and the
+// Polaris services run the image's entry points with healthchecks on their ops port.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { EVENTS_TOPIC, MIGRATE, PORT_ENV, SERVICES } from './deploy-contract';
+
+interface ComposeService {
+  image?: string;
+  build?: string | { context?: string; dockerfile?: string };
+  command?: string[] | string;
+  environment?: Record<string, string | number | boolean | null> | string[];
+  depends_on?: string[] | Record<string, { condition?: string }>;
+  healthcheck?: { test?: string[] | string; disable?: boolean };
+  restart?: string;
+  stop_grace_period?: string;
+}
+
+const file = fileURLToPath(new URL('../docker-compose.yml', import.meta.url));
+// Compose supports YAML merge keys (`<<:`); the file uses them for shared env blocks.
+const compose = parse(readFileSync(file, 'utf8'), { merge: true }) as { services: Record<string, ComposeService> };
+const services = compose.services;
+const deployables = [...SERVICES, MIGRATE];
+
+function environment(svc: ComposeService): Record<string, string> {
+  if (Array.isArray(svc.environment)) {
+    return Object.fromEntries(
+      svc.environment.map((entry) => {
+        const eq = entry.indexOf('=');
+        return eq === -1 ? [entry, ''] : [entry.slice(0, eq), entry.slice(eq + 1)];
+      }),
+    );
+  }
+  return Object.fromEntries(Object.entries(svc.environment ?? {}).map(([k, v]) => [k, v === null ? '' : String(v)]));
+}
+
+function dependencies(svc: ComposeService): Record<string, string> {
+  if (Array.isArray(svc.depends_on)) return Object.fromEntries(svc.depends_on.map((d) => [d, 'service_started']));
+  return Object.fromEntries(
+    Object.entries(svc.depends_on ?? {}).map(([name, dep]) => [name, dep.condition ?? 'service_started']),
+  );
+}
+
+function service(name: string): ComposeService {
+  const svc = services[name];
+  if (!svc) throw new Error(`docker-compose.yml has no service ${name}`);
+  return svc;
+}
+
+function durationSeconds(value: string): number {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m)$/.exec(value);
+  if (!match) throw new Error(`unsupported duration ${value}`);
+  const n = Number(match[1]);
+  return match[2] === 'ms' ? n / 1000 : match[2] === 'm' ? n * 60 : n;
+}
+
+describe('docker-compose.yml', () => {
+  it.each(deployables.map((d) => [d.name, d] as const))('%s gets every variable its process requires', (name, d) => {
+    const env = environment(service(name));
+    const missing = d.env.filter((key) => !(key in env));
+    expect(missing).toEqual([]);
+    const empty = d.env.filter((key) => env[key] === '');
+    expect(empty, 'required variables set to an empty value').toEqual([]);
+  });
+
+  it.each(deployables.map((d) => [d.name, d] as const))('%s runs its entry point from the one image', (name, d) => {
+    const svc = service(name);
+    expect(svc.command).toEqual(d.command);
+    const build = typeof svc.build === 'string' ? { context: svc.build } : svc.build;
+    expect(build?.context).toBe('.');
+    expect(build?.dockerfile ?? 'Dockerfile').toBe('Dockerfile');
+    expect(svc.image).toBe(service(SERVICES[0]?.name ?? '').image);
+  });
+
+  it.each(SERVICES.map((d) => [d.name, d] as const))('%s passes its contract ports and is healthchecked on /readyz', (name, d) => {
+    const svc = service(name);
+    const env = environment(svc);
+    for (const [portName, port] of Object.entries(d.ports)) {
+      expect(env[PORT_ENV[portName as keyof typeof PORT_ENV]], portName).toBe(String(port));
+    }
+    expect(env.OTEL_SERVICE_NAME).toBe(name);
+    const test = Array.isArray(svc.healthcheck?.test) ? svc.healthcheck.test.join(' ') : (svc.healthcheck?.test ?? '');
+    expect(test).toContain('/readyz');
+    expect(test).toMatch(/OPS_PORT/);
+  });
+
+  it.each(SERVICES.map((d) => [d.name] as const))('%s stops within its grace period', (name) => {
+    const svc = service(name);
+    const drainSeconds = Number(environment(svc).SHUTDOWN_TIMEOUT_MS) / 1000;
+    expect(drainSeconds).toBeGreaterThan(0);
+    // Docker's default is 10 s, then SIGKILL.
+    expect(durationSeconds(svc.stop_grace_period ?? '10s')).toBeGreaterThan(drainSeconds);
+  });
+
+  it(`names the topic that polaris migrate creates (${EVENTS_TOPIC})`, () => {
+    for (const [name, svc] of Object.entries(services)) {
+      const topic = environment(svc).EVENTS_TOPIC;
+      if (topic !== undefined) expect(topic, name).toBe(EVENTS_TOPIC);
+    }
+  });
+
+  it('addresses gRPC backends by service name on their GRPC_PORT', () => {
+    const problems: string[] = [];
+    for (const [name, svc] of Object.entries(services)) {
+      for (const [key, addr] of Object.entries(environment(svc)).filter(([k]) => k.endsWith('_GRPC_ADDR'))) {
+        const [host = '', port] = addr.split(':');
+        const target = services[host];
+        if (!target) problems.push(`${name} ${key}=${addr}: no service ${host}`);
+        else if (environment(target).GRPC_PORT !== port) problems.push(`${name} ${key}=${addr}: ${host} serves gRPC on ${environment(target).GRPC_PORT}`);
+        else if (!(host in dependencies(svc))) problems.push(`${name} ${key}=${addr}: does not depend on ${host}`);
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it('addresses other containers by service name, never loopback', () => {
+    const loopback: string[] = [];
+    for (const [name, svc] of Object.entries(services)) {
+      for (const [key, value] of Object.entries(environment(svc))) {
+        if (/127\.0\.0\.1|localhost/.test(value)) loopback.push(`${name} ${key}=${value}`);
+      }
+    }
+    expect(loopback).toEqual([]);
+  });
+
+  it('depends only on services that exist, with satisfiable conditions, without cycles', () => {
+    const problems: string[] = [];
+    for (const [name, svc] of Object.entries(services)) {
+      for (const [dep, condition] of Object.entries(dependencies(svc))) {
+        const target = services[dep];
+        if (!target) {
+          problems.push(`${name} -> ${dep}: no such service`);
+        } else if (condition === 'service_healthy' && (!target.healthcheck?.test || target.healthcheck.disable)) {
+          problems.push(`${name} -> ${dep}: service_healthy but ${dep} has no healthcheck`);
+        } else if (condition === 'service_completed_successfully' && target.restart !== 'no') {
+          problems.push(`${name} -> ${dep}: waits for completion of a service that restarts`);
+        } else if (!['service_started', 'service_healthy', 'service_completed_successfully'].includes(condition)) {
+          problems.push(`${name} -> ${dep}: unknown condition ${condition}`);
+        }
+      }
+    }
+    const visiting = new Set<string>();
+    const done = new Set<string>();
+    const visit = (name: string, path: string[]): void => {
+      if (done.has(name)) return;
+      if (visiting.has(name)) {
+        problems.push(`cycle: ${[...path, name].join(' -> ')}`);
+        return;
+      }
+      visiting.add(name);
+      for (const dep of Object.keys(dependencies(services[name] ?? {}))) visit(dep, [...path, name]);
+      visiting.delete(name);
+      done.add(name);
+    };
+    for (const name of Object.keys(services)) visit(name, []);
+    expect(problems).toEqual([]);
+  });
+
+  it('starts every Polaris service after a successful migration', () => {
+    for (const { name } of SERVICES) {
+      const deps = dependencies(service(name));
+      const waitsForMigrate =
+        deps[MIGRATE.name] === 'service_completed_successfully' ||
+        Object.keys(deps).some((dep) => dependencies(service(dep))[MIGRATE.name] === 'service_completed_successfully');
+      expect(waitsForMigrate, name).toBe(true);
+    }
+  });
+
+  it('pins every third-party image to a version', () => {
+    for (const [name, svc] of Object.entries(services)) {
+      if (svc.build) continue;
+      const tag = /:([^/:@]+)$/.exec(svc.image ?? '')?.[1];
+      expect(tag, `${name}: ${svc.image}`).toBeDefined();
+      expect(tag, `${name}: ${svc.image}`).not.toBe('latest');
+    }
+  });
+});
