@@ -1,4 +1,4 @@
-import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
 import { z } from 'zod';
 
 export type { ClickHouseClient };
@@ -20,6 +20,9 @@ export function createClickHouse(cfg: ClickHouseConfig): ClickHouseClient {
     password: cfg.CLICKHOUSE_PASSWORD,
     request_timeout: cfg.CLICKHOUSE_REQUEST_TIMEOUT_MS,
     application: 'polaris',
+    // Callers log failures once, as structured JSON, with context; the client's own console
+    // logger would print each of them again, unstructured.
+    log: { level: ClickHouseLogLevel.OFF },
   });
 }
 

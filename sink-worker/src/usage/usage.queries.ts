@@ -51,7 +51,11 @@ export function buildUsageSql(q: UsageQuery): string {
   const windowExpr = q.windowSize === 'none' ? 'toDateTime(0)' : WINDOW_FN[q.windowSize];
   const subjectExpr = q.groupBySubject ? 'subject' : "''";
   const raw = q.valueProperty === undefined ? '' : `visitParamExtractRaw(data, ${sqlString(q.valueProperty)})`;
-  const value = q.valueProperty === undefined ? 'toString(count())' : `toString(sumIf(toDecimal128(${raw}, 9), match(${raw}, '${JSON_NUMBER}')))`;
+  // The conversion runs on every row, so non-numbers are swapped for '0' before it (18.16 throws
+  // on an empty string); the sumIf condition then leaves them out of the sum.
+  const isNumber = `match(${raw}, '${JSON_NUMBER}')`;
+  const value =
+    q.valueProperty === undefined ? 'toString(count())' : `toString(sumIf(toDecimal128(if(${isNumber}, ${raw}, '0'), 9), ${isNumber}))`;
   const invalid = q.valueProperty === undefined ? '0' : `countIf(NOT match(${raw}, '${JSON_NUMBER}'))`;
   const where = [
     `namespace = ${sqlString(q.namespace)}`,
