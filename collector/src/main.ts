@@ -47,12 +47,7 @@ await runService({
       port: config.OPS_PORT,
       registry,
       checks: [
-        {
-          name: 'broker',
-          check: async () => {
-            if (!publisher.isConnected()) throw new Error('producer is not connected to the broker');
-          },
-        },
+        { name: 'broker', check: async () => publisher.health() },
       ],
       logger,
     });

@@ -33,6 +33,8 @@ export class EventPublisher {
   private timer: NodeJS.Timeout | undefined;
   private connecting: Promise<void> | undefined;
   private connected = false;
+  /** The last produce failed and none has succeeded since: the broker is, for us, down. */
+  private lastSendFailed = false;
   private readonly inFlight = new Set<Promise<void>>();
   private readonly sendSeconds: Histogram;
   private readonly produced: Counter;
@@ -70,8 +72,10 @@ export class EventPublisher {
     void this.ensureConnected().catch((err: unknown) => this.logger.warn({ err }, 'broker not reachable yet'));
   }
 
-  isConnected(): boolean {
-    return this.connected;
+  /** Readiness: throws, saying why, when events cannot currently reach the broker. */
+  health(): void {
+    if (!this.connected) throw new Error('producer is not connected to the broker');
+    if (this.lastSendFailed) throw new Error('the last produce request to the broker failed');
   }
 
   async publish(namespace: string, events: NormalizedEvent[], receivedAt: number): Promise<void> {
@@ -158,9 +162,11 @@ export class EventPublisher {
       await this.producer.send({ topic: this.opts.topic, acks: -1, compression: CompressionTypes.None, messages });
       this.sendSeconds.observe({ outcome: 'ok' }, Number(process.hrtime.bigint() - started) / 1e9);
       this.produced.inc(messages.length);
+      this.lastSendFailed = false;
       for (const p of batch) p.resolve();
     } catch (err) {
       this.sendSeconds.observe({ outcome: 'error' }, Number(process.hrtime.bigint() - started) / 1e9);
+      this.lastSendFailed = true;
       this.logger.warn({ err, messages: messages.length }, 'produce failed');
       const failure = new PolarisError('unavailable', 'broker_unavailable', 'the event broker is unavailable; retry with backoff');
       for (const p of batch) p.reject(failure);
