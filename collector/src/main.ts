@@ -47,7 +47,7 @@ await runService({
       port: config.OPS_PORT,
       registry,
       checks: [
-        { name: 'broker', check: async () => publisher.health() },
+        { name: 'broker', check: () => publisher.health() },
       ],
       logger,
     });

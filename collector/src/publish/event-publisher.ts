@@ -1,6 +1,6 @@
 import { CompressionTypes, Partitioners, type Kafka, type Message, type Producer } from 'kafkajs';
 import { Counter, Histogram, type Registry } from 'prom-client';
-import { encodeEventMessage, eventMessageKey, PolarisError, type Logger, type NormalizedEvent } from '@polaris/shared';
+import { encodeEventMessage, eventMessageKey, pingKafka, PolarisError, type Logger, type NormalizedEvent } from '@polaris/shared';
 import { context, propagation } from '@opentelemetry/api';
 
 interface Pending {
@@ -40,7 +40,7 @@ export class EventPublisher {
   private readonly produced: Counter;
 
   constructor(
-    kafka: Kafka,
+    private readonly kafka: Kafka,
     private readonly opts: PublisherOptions,
     private readonly logger: Logger,
     registry: Registry,
@@ -72,10 +72,22 @@ export class EventPublisher {
     void this.ensureConnected().catch((err: unknown) => this.logger.warn({ err }, 'broker not reachable yet'));
   }
 
-  /** Readiness: throws, saying why, when events cannot currently reach the broker. */
-  health(): void {
+  /**
+   * Readiness: throws, saying why, when events cannot currently reach the broker. After a failed
+   * produce it asks the broker directly, so a pod taken out of rotation (and so receiving no
+   * traffic to prove itself with) comes back once the broker does.
+   */
+  async health(): Promise<void> {
     if (!this.connected) throw new Error('producer is not connected to the broker');
-    if (this.lastSendFailed) throw new Error('the last produce request to the broker failed');
+    if (!this.lastSendFailed) return;
+    try {
+      await pingKafka(this.kafka);
+    } catch (err) {
+      throw new Error(`the last produce request failed and the broker does not answer: ${err instanceof Error ? err.message : String(err)}`, {
+        cause: err,
+      });
+    }
+    this.lastSendFailed = false;
   }
 
   async publish(namespace: string, events: NormalizedEvent[], receivedAt: number): Promise<void> {
