@@ -1,0 +1,98 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  callUnary, channelOptions, createLogger, createMetricsRegistry, createPool, createUnaryWrapper, generateApiKey, insecureChannel,
+  PolarisError, startGrpcServer, type GrpcServer, type Pool,
+} from '@polaris/shared';
+import { makeClientConstructor } from '@grpc/grpc-js';
+import { service as healthService } from 'grpc-health-check';
+import { IdentityClient } from '@polaris/proto';
+import { IdentityRepository } from './identity.repository';
+import { identityService } from './identity.grpc';
+
+const logger = createLogger('it-identity', 'silent');
+
+async function rejection(p: Promise<unknown>): Promise<PolarisError> {
+  try {
+    await p;
+  } catch (err) {
+    if (err instanceof PolarisError) return err;
+    throw err;
+  }
+  throw new Error('expected the call to fail');
+}
+
+describe('Identity gRPC over PostgreSQL', () => {
+  let pool: Pool;
+  let server: GrpcServer;
+  let client: InstanceType<typeof IdentityClient>;
+  const orgs: Array<{ id: string; key: string; keyId: string }> = [];
+
+  beforeAll(async () => {
+    pool = createPool({ DATABASE_URL: process.env.DATABASE_URL ?? 'postgres://polaris:polaris@127.0.0.1:55432/polaris', DATABASE_POOL_MAX: 2 }, 'it');
+    for (let i = 0; i < 2; i++) {
+      const slug = `it-${randomUUID().slice(0, 8)}`;
+      const org = await pool.query<{ id: string }>('INSERT INTO organizations (slug, name) VALUES ($1, $1) RETURNING id', [slug]);
+      const k = generateApiKey();
+      const key = await pool.query<{ id: string }>(
+        "INSERT INTO api_keys (org_id, name, prefix, secret_sha256, scopes) VALUES ($1, 'it', $2, $3, ARRAY['usage:read']) RETURNING id",
+        [org.rows[0]?.id, k.prefix, k.sha256],
+      );
+      orgs.push({ id: org.rows[0]?.id ?? '', key: k.key, keyId: key.rows[0]?.id ?? '' });
+    }
+    const unary = createUnaryWrapper(logger, createMetricsRegistry('it'));
+    server = await startGrpcServer({ host: '127.0.0.1', port: 0, services: [identityService(new IdentityRepository(pool), unary)], logger });
+    client = new IdentityClient(`127.0.0.1:${server.port}`, insecureChannel, channelOptions);
+  });
+
+  afterAll(async () => {
+    client?.close();
+    await server?.stop(1_000);
+    await pool?.end();
+  });
+
+  const validate = (apiKey: string) => callUnary('identity', client.validateApiKey.bind(client), { apiKey }, 5_000);
+
+  it('resolves a key to its own organization and scopes, never another', async () => {
+    for (const org of orgs) {
+      const res = await validate(org.key);
+      expect(res.organization?.id).toBe(org.id);
+      expect(res.scopes).toEqual(['usage:read']);
+      expect(res.keyId).toBe(org.keyId);
+    }
+  });
+
+  it('answers UNAUTHENTICATED invalid_api_key alike for malformed, unknown and revoked keys', async () => {
+    const [first] = orgs;
+    if (!first) throw new Error('no org');
+    const unknown = generateApiKey().key;
+    const flipped = `${first.key.slice(0, -1)}${first.key.endsWith('a') ? 'b' : 'a'}`;
+    await pool.query('UPDATE api_keys SET revoked_at = now() WHERE id = $1', [orgs[1]?.keyId]);
+    for (const key of ['', 'garbage', `${first.key} `, unknown, flipped, orgs[1]?.key ?? '']) {
+      const err = await rejection(validate(key));
+      expect(err).toMatchObject({ kind: 'unauthenticated', code: 'invalid_api_key' });
+    }
+  });
+
+  it('names the field of a malformed organization id', async () => {
+    const err = await rejection(callUnary('identity', client.getOrganization.bind(client), { organizationId: "x' OR 1=1" }, 5_000));
+    expect(err).toMatchObject({ kind: 'invalid_argument', code: 'invalid_organization_id', field: 'organization_id' });
+    const missing = await rejection(callUnary('identity', client.getOrganization.bind(client), { organizationId: randomUUID() }, 5_000));
+    expect(missing).toMatchObject({ kind: 'not_found', code: 'organization_not_found' });
+  });
+
+  it('serves grpc.health.v1 for the whole server and for polaris.v1.Identity', async () => {
+    const HealthClient = makeClientConstructor(healthService, 'grpc.health.v1.Health');
+    const health = new HealthClient(`127.0.0.1:${server.port}`, insecureChannel) as unknown as {
+      check(req: { service: string }, cb: (err: Error | null, res: { status: string }) => void): void;
+      close(): void;
+    };
+    for (const service of ['', 'polaris.v1.Identity']) {
+      const res = await new Promise<{ status: string }>((resolve, reject) =>
+        health.check({ service }, (err, r) => (err ? reject(err) : resolve(r))),
+      );
+      expect(res.status).toBe('SERVING');
+    }
+    health.close();
+  });
+});
