@@ -40,11 +40,8 @@ export class EventsRawWriter {
    */
   async existing(identities: EventIdentity[]): Promise<Set<string>> {
     const found = new Set<string>();
-    for (const chunk of chunkByBytes(identities.map((e) => `(${sqlString(e.namespace)}, ${sqlString(e.source)}, ${sqlString(e.id)})`))) {
-      const result = await this.ch.query({
-        query: `SELECT namespace, source, id FROM events_raw WHERE (namespace, source, id) IN (${chunk.join(', ')})`,
-        format: 'JSONEachRow',
-      });
+    for (const query of buildExistingSql(identities)) {
+      const result = await this.ch.query({ query, format: 'JSONEachRow' });
       for (const row of await result.json<EventIdentity>()) found.add(identityKey(row));
     }
     return found;
@@ -54,6 +51,13 @@ export class EventsRawWriter {
     if (rows.length === 0) return;
     await this.ch.insert({ table: 'events_raw', values: rows, format: 'JSONEachRow' });
   }
+}
+
+/** The probe queries of `EventsRawWriter.existing`: one per chunk, none for no identities. */
+export function buildExistingSql(identities: EventIdentity[]): string[] {
+  return chunkByBytes(identities.map((e) => `(${sqlString(e.namespace)}, ${sqlString(e.source)}, ${sqlString(e.id)})`)).map(
+    (chunk) => `SELECT namespace, source, id FROM events_raw WHERE (namespace, source, id) IN (${chunk.join(', ')})`,
+  );
 }
 
 function chunkByBytes(tuples: string[]): string[][] {

@@ -5,9 +5,9 @@ import { createLogger, createMetricsRegistry, encodeEventMessage, eventMessageKe
 import { EventsConsumer } from './events.consumer';
 import { EventsRawWriter } from './events-raw.writer';
 import { throwawayClickHouse, type ThrowawayClickHouse } from '../test-support/throwaway-clickhouse';
+import { TEST_KAFKA_BROKERS } from '../test-support/env';
 
-const brokers = [process.env.KAFKA_BROKERS ?? '127.0.0.1:59092'];
-const kafka = new Kafka({ clientId: 'it-sink', brokers, logLevel: logLevel.NOTHING });
+const kafka = new Kafka({ clientId: 'it-sink', brokers: TEST_KAFKA_BROKERS, logLevel: logLevel.NOTHING });
 const logger = createLogger('it-sink', 'silent');
 const ns = randomUUID();
 

@@ -2,8 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
 import { migrateClickHouse } from '../../../scripts/src/migrate/clickhouse';
+import { TEST_CLICKHOUSE_URL } from './env';
 
-const URL_ = process.env.CLICKHOUSE_URL ?? 'http://127.0.0.1:58123';
+const URL_ = TEST_CLICKHOUSE_URL;
 const MIGRATIONS = fileURLToPath(new URL('../../../clickhouse/migrations', import.meta.url));
 
 export interface ThrowawayClickHouse {
