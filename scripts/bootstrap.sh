@@ -29,6 +29,20 @@ polaris_total() {
   echo "==> total: $(polaris_elapsed "${POLARIS_STARTED_NS}")"
 }
 
+# polaris_chdb: a Python venv with chdb-core (a current ClickHouse engine, in-process) for the
+# compatibility test in clickhouse/compat; rebuilt only when missing or requirements.txt changed.
+polaris_chdb() {
+  local venv=.stack/chdb-venv requirements=clickhouse/compat/requirements.txt
+  if cmp -s "${requirements}" "${venv}/requirements.txt"; then
+    echo "==> chdb: skipped (${venv} matches ${requirements})"
+    return
+  fi
+  rm -rf "${venv}"
+  polaris_step "chdb venv" python3 -m venv "${venv}"
+  polaris_step "chdb install" "${venv}/bin/pip" install --quiet --disable-pip-version-check --no-deps -r "${requirements}"
+  cp "${requirements}" "${venv}/requirements.txt"
+}
+
 polaris_bootstrap() {
   # node_modules/.package-lock.json is what the last install wrote; a newer lockfile means stale.
   if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
@@ -36,6 +50,7 @@ polaris_bootstrap() {
   else
     echo "==> npm ci: skipped (node_modules matches package-lock.json)"
   fi
+  polaris_chdb
   polaris_step "generate" npm run generate
   polaris_step "stack up" npx polaris stack up
   polaris_step "migrate" npx polaris migrate

@@ -28,6 +28,18 @@ const appliedRow = z.object({ version: z.coerce.number().int(), name: z.string()
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
+/** The runner's own bookkeeping table (exported for the modern-ClickHouse compatibility test). */
+export const SCHEMA_MIGRATIONS_DDL = `CREATE TABLE IF NOT EXISTS schema_migrations
+(
+    version    UInt32,
+    name       String,
+    checksum   String,
+    applied_at DateTime('UTC')
+)
+ENGINE = MergeTree
+ORDER BY version`;
+export const APPLIED_MIGRATIONS_SQL = 'SELECT version, name, checksum FROM schema_migrations ORDER BY version';
+
 export function readMigrationFiles(dir: string): MigrationFile[] {
   const files: MigrationFile[] = [];
   for (const fileName of readdirSync(dir).filter((f) => f.endsWith('.sql')).sort()) {
@@ -43,7 +55,7 @@ export function readMigrationFiles(dir: string): MigrationFile[] {
 
 async function appliedMigrations(client: ClickHouseClient): Promise<Map<number, z.infer<typeof appliedRow>>> {
   const result = await client.query({
-    query: 'SELECT version, name, checksum FROM schema_migrations ORDER BY version',
+    query: APPLIED_MIGRATIONS_SQL,
     format: 'JSONEachRow',
   });
   const rows = z.array(appliedRow).parse(await result.json());
@@ -71,17 +83,7 @@ export async function migrateClickHouse(options: ClickHouseMigrateOptions): Prom
 
   const client = createClient({ ...connection, database: options.database });
   try {
-    await client.command({
-      query: `CREATE TABLE IF NOT EXISTS schema_migrations
-(
-    version    UInt32,
-    name       String,
-    checksum   String,
-    applied_at DateTime('UTC')
-)
-ENGINE = MergeTree
-ORDER BY version`,
-    });
+    await client.command({ query: SCHEMA_MIGRATIONS_DDL });
     const applied = await appliedMigrations(client);
 
     // Check every applied file before applying anything new: history must not have been edited.

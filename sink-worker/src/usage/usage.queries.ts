@@ -32,9 +32,27 @@ const WINDOW_FN: Record<Exclude<WindowSize, 'none'>, string> = {
 /** Bounds how many rows one query may return, so a tiny window over a year cannot explode. */
 export const MAX_WINDOWS = 10_000;
 export const VALUE_PROPERTY_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
-// A JSON number, as visitParamExtractRaw returns it. Anything else (a string, null, missing)
-// must not become 0 silently: such rows are counted apart, in invalid_value_count.
-const JSON_NUMBER = '^-?[0-9]+(\\\\.[0-9]+)?([eE][-+]?[0-9]+)?$';
+// A value to sum is a JSON number, as visitParamExtractRaw returns it, that Decimal(38, 9) holds
+// exactly and whose integer part has at most 20 digits (once the exponent is applied). Anything
+// else (a string, null, missing, 1.2345678901, 1e21) must neither become 0 silently nor fail the
+// whole query: such rows are counted apart, in invalid_value_count. Only valid text reaches
+// toDecimal128, which current ClickHouse refuses for a non-number where 18.16 reads 0, and which
+// 18.16 refuses for more than 9 fractional digits where current ClickHouse truncates.
+// clickhouse/compat/modern-clickhouse.integration.test.ts runs these queries on both.
+const JSON_NUMBER = '^-?[0-9]+(\\\\.[0-9]+)?([eE][-+]?[0-9]{1,4})?$';
+const MAX_INTEGER_DIGITS = 20;
+// 18.16 prints a Decimal128 whose integer part reaches 1e21 as garbage (NUL bytes in the text),
+// so a larger sum is reported as out of range instead, on every version.
+const SUM_LIMIT = `toDecimal128('1${'0'.repeat(21)}', 0)`;
+
+function isExactDecimal(raw: string): string {
+  const exponent = `toInt32OrZero(extract(${raw}, '[eE]([-+]?[0-9]+)$'))`;
+  return [
+    `match(${raw}, '${JSON_NUMBER}')`,
+    `length(extract(${raw}, '^-?([0-9]+)')) + ${exponent} <= ${MAX_INTEGER_DIGITS}`,
+    `length(extract(${raw}, '\\\\.([0-9]+)')) - ${exponent} <= 9`,
+  ].join(' AND ');
+}
 
 /**
  * Builds the usage query. Reads events_raw with FINAL so that an exact redelivery which slipped
@@ -49,14 +67,16 @@ export function buildUsageSql(q: UsageQuery): string {
     throw new PolarisError('invalid_argument', 'invalid_value_property', 'value_property must be a top-level property name ([A-Za-z_][A-Za-z0-9_]*)', 'value_property');
   }
   const windowExpr = q.windowSize === 'none' ? 'toDateTime(0)' : WINDOW_FN[q.windowSize];
+  // Named group_subject, not subject: an alias shadows the column of the same name in WHERE (18.16
+  // and current ClickHouse alike), so `'' AS subject` turned the subject filter into `'' IN (…)`.
   const subjectExpr = q.groupBySubject ? 'subject' : "''";
   const raw = q.valueProperty === undefined ? '' : `visitParamExtractRaw(data, ${sqlString(q.valueProperty)})`;
-  // The conversion runs on every row, so non-numbers are swapped for '0' before it (18.16 throws
-  // on an empty string); the sumIf condition then leaves them out of the sum.
-  const isNumber = `match(${raw}, '${JSON_NUMBER}')`;
-  const value =
-    q.valueProperty === undefined ? 'toString(count())' : `toString(sumIf(toDecimal128(if(${isNumber}, ${raw}, '0'), 9), ${isNumber}))`;
-  const invalid = q.valueProperty === undefined ? '0' : `countIf(NOT match(${raw}, '${JSON_NUMBER}'))`;
+  // The conversion may run on every row (18.16 has no short-circuit evaluation), so invalid values
+  // are swapped for '0' before it; the sumIf condition then leaves them out of the sum.
+  const valid = `(${isExactDecimal(raw)})`;
+  const sum = `sumIf(toDecimal128(if(${valid}, ${raw}, '0'), 9), ${valid})`;
+  const value = q.valueProperty === undefined ? 'toString(count())' : `if(abs(${sum}) < ${SUM_LIMIT}, toString(${sum}), '')`;
+  const invalid = q.valueProperty === undefined ? '0' : `countIf(NOT ${valid})`;
   const where = [
     `namespace = ${sqlString(q.namespace)}`,
     `type = ${sqlString(q.eventType)}`,
@@ -68,20 +88,20 @@ export function buildUsageSql(q: UsageQuery): string {
     ...(q.subjects.length > 0 ? [`subject IN ${sqlStringList(q.subjects)}`] : []),
   ];
   return [
-    `SELECT toUnixTimestamp(${windowExpr}) AS window_start, ${subjectExpr} AS subject,`,
+    `SELECT toUnixTimestamp(${windowExpr}) AS window_start, ${subjectExpr} AS group_subject,`,
     `       ${value} AS value, toString(count()) AS event_count, toString(${invalid}) AS invalid_value_count`,
     'FROM events_raw FINAL',
     `WHERE ${where.join('\n  AND ')}`,
-    'GROUP BY window_start, subject',
+    'GROUP BY window_start, group_subject',
     // Without this, grouping by constants alone yields one all-zero row for an empty range.
     'HAVING count() > 0',
-    'ORDER BY window_start, subject',
+    'ORDER BY window_start, group_subject',
   ].join('\n');
 }
 
 interface SqlRow {
   window_start: number | string;
-  subject: string;
+  group_subject: string;
   value: string;
   event_count: string;
   invalid_value_count: string;
@@ -97,10 +117,13 @@ export async function queryUsage(ch: ClickHouseClient, q: UsageQuery): Promise<U
   const rows = await result.json<SqlRow>();
   let invalid = 0n;
   const out = rows.map((r) => {
+    if (r.value === '') {
+      throw new PolarisError('invalid_argument', 'sum_out_of_range', 'a sum reaches 1e21 or more; use smaller windows or group by subject', 'value_property');
+    }
     invalid += BigInt(r.invalid_value_count);
     const startMs = q.windowSize === 'none' ? q.fromMs : Number(r.window_start) * 1000;
     const endMs = q.windowSize === 'none' ? q.toMs : startMs + WINDOW_MS[q.windowSize];
-    return { windowStartMs: startMs, windowEndMs: endMs, subject: r.subject, value: canonicalDecimal(r.value), eventCount: r.event_count };
+    return { windowStartMs: startMs, windowEndMs: endMs, subject: r.group_subject, value: canonicalDecimal(r.value), eventCount: r.event_count };
   });
   return { rows: out, invalidValueCount: invalid.toString() };
 }
