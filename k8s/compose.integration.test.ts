@@ -16,6 +16,7 @@ interface ComposeService {
   healthcheck?: { test?: string[] | string; disable?: boolean };
   restart?: string;
   stop_grace_period?: string;
+  ports?: (string | { target?: number; published?: string | number; host_ip?: string })[];
 }
 
 const file = fileURLToPath(new URL('../docker-compose.yml', import.meta.url));
@@ -47,6 +48,13 @@ function service(name: string): ComposeService {
   const svc = services[name];
   if (!svc) throw new Error(`docker-compose.yml has no service ${name}`);
   return svc;
+}
+
+/** Short ("[ip:]host:container[/proto]") or long syntax of a `ports` entry. */
+function publishedPort(entry: NonNullable<ComposeService['ports']>[number]): { hostIp?: string; target?: string } {
+  if (typeof entry !== 'string') return { hostIp: entry.host_ip, target: String(entry.target) };
+  const parts = entry.split(':');
+  return { hostIp: parts.length === 3 ? parts[0] : undefined, target: parts.at(-1)?.split('/')[0] };
 }
 
 function durationSeconds(value: string): number {
@@ -113,6 +121,18 @@ describe('docker-compose.yml', () => {
       }
     }
     expect(problems).toEqual([]);
+  });
+
+  it('publishes gRPC ports on loopback only (the servers trust the organization id in requests)', () => {
+    const exposed: string[] = [];
+    for (const [name, svc] of Object.entries(services)) {
+      const grpcPort = environment(svc).GRPC_PORT;
+      for (const entry of svc.ports ?? []) {
+        const { hostIp, target } = publishedPort(entry);
+        if (target === grpcPort && hostIp !== '127.0.0.1') exposed.push(`${name}: ${JSON.stringify(entry)}`);
+      }
+    }
+    expect(exposed).toEqual([]);
   });
 
   it('addresses other containers by service name, never loopback', () => {

@@ -105,6 +105,17 @@ export const K8S_WORKLOADS: readonly Deployable[] = [
   byName('gateway'),
 ];
 
+/**
+ * The Kubernetes workload serving the gRPC API that each address variable names. A workload whose
+ * `env` lists the variable calls that API, and only those workloads may reach its gRPC port: the
+ * servers trust the organization id in the request (the NetworkPolicies enforce this).
+ */
+export const K8S_GRPC_BACKENDS: Readonly<Record<string, string>> = {
+  IDENTITY_GRPC_ADDR: 'rating-worker',
+  USAGE_GRPC_ADDR: 'usage-api',
+  INGEST_GRPC_ADDR: 'collector',
+};
+
 /** `polaris migrate` (scripts/src/config.ts): Postgres, ClickHouse and the Kafka topics. */
 export const MIGRATE: Deployable = {
   name: 'migrate',

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { Deployment, type IDeployment } from 'kubernetes-models/apps/v1';
 import { HorizontalPodAutoscaler, type IHorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
 import { Job, type IJob } from 'kubernetes-models/batch/v1';
-import { Ingress, type IIngress } from 'kubernetes-models/networking.k8s.io/v1';
+import { Ingress, NetworkPolicy, type IIngress, type INetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { PodDisruptionBudget, type IPodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import {
   ConfigMap,
@@ -22,7 +22,9 @@ import {
 } from 'kubernetes-models/v1';
 import { parseAllDocuments } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { EVENTS_TOPIC, EVENTS_TOPIC_PARTITIONS, K8S_WORKLOADS, MIGRATE, PORT_ENV, type Deployable } from './deploy-contract';
+import {
+  EVENTS_TOPIC, EVENTS_TOPIC_PARTITIONS, K8S_GRPC_BACKENDS, K8S_WORKLOADS, MIGRATE, PORT_ENV, type Deployable,
+} from './deploy-contract';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 const overlay = 'k8s/overlays/production';
@@ -46,6 +48,7 @@ const models: Record<string, new (data: never) => { validate(): void }> = {
   'autoscaling/v2/HorizontalPodAutoscaler': HorizontalPodAutoscaler,
   'policy/v1/PodDisruptionBudget': PodDisruptionBudget,
   'networking.k8s.io/v1/Ingress': Ingress,
+  'networking.k8s.io/v1/NetworkPolicy': NetworkPolicy,
 };
 
 let objects: K8sObject[] = [];
@@ -102,6 +105,16 @@ function envValue(container: IContainer, name: string): string | undefined {
   if (entry.value !== undefined) return entry.value;
   const ref = entry.valueFrom?.configMapKeyRef;
   return ref ? configMap(ref.name ?? '')?.data?.[ref.key] : undefined;
+}
+
+/** The workloads (Deployments of the contract) whose pods a Service selector matches. */
+function selectedWorkloads(selector: Record<string, string> | undefined): string[] {
+  const entries = Object.entries(selector ?? {});
+  if (entries.length === 0) return [];
+  return K8S_WORKLOADS.filter((w) => {
+    const labels = named<IDeployment & K8sObject>('Deployment', w.name).spec?.template.metadata?.labels ?? {};
+    return entries.every(([k, v]) => labels[k] === v);
+  }).map((w) => w.name);
 }
 
 function workloads(): { owner: string; deployable: Deployable; spec: IPodSpec }[] {
@@ -270,16 +283,29 @@ describe('polaris-config', () => {
     expect(Number(envValue(container, 'KAFKA_REPLICATION_FACTOR'))).toBeGreaterThanOrEqual(2);
   });
 
-  it('addresses gRPC backends by Services that exist, on their gRPC port', () => {
-    const addrs = Object.entries(ofKind<IConfigMap>('ConfigMap')[0]?.data ?? {}).filter(([k]) => k.endsWith('_GRPC_ADDR'));
-    expect(addrs.length).toBeGreaterThan(0);
-    for (const [key, addr] of addrs) {
-      const match = /^([a-z0-9-]+)\.([a-z0-9-]+)\.svc\.cluster\.local:(\d+)$/.exec(addr);
-      expect(match, `${key}=${addr}: <service>.<namespace>.svc.cluster.local:<port>`).not.toBeNull();
+  it('addresses every gRPC backend through its headless Service, on the pods\' gRPC port', () => {
+    const addrs = Object.keys(ofKind<IConfigMap>('ConfigMap')[0]?.data ?? {}).filter((k) => k.endsWith('_GRPC_ADDR'));
+    expect(addrs.sort()).toEqual(Object.keys(K8S_GRPC_BACKENDS).sort());
+    const withGrpc = K8S_WORKLOADS.filter((w) => w.ports.grpc !== undefined).map((w) => w.name);
+    expect([...new Set(Object.values(K8S_GRPC_BACKENDS))].sort(), 'every gRPC server is addressed').toEqual(withGrpc.sort());
+
+    for (const [key, backend] of Object.entries(K8S_GRPC_BACKENDS)) {
+      const addr = configValue(key);
+      // dns:/// makes grpc-js resolve the name itself and, with round_robin, connect to every address.
+      const match = /^dns:\/\/\/([a-z0-9-]+)\.([a-z0-9-]+)\.svc\.cluster\.local:(\d+)$/.exec(addr);
+      expect(match, `${key}=${addr}: dns:///<service>.<namespace>.svc.cluster.local:<port>`).not.toBeNull();
       const [, serviceName = '', ns, port] = match ?? [];
       expect(ns, key).toBe(namespace);
       const service = named<IService & K8sObject>('Service', serviceName);
-      expect(service.spec?.ports?.find((p) => p.port === Number(port))?.name, `${key}: port ${port} of ${serviceName}`).toBe('grpc');
+      // A cluster IP would balance per connection: one pod per long-lived channel.
+      expect(service.spec?.clusterIP, `${key}: Service ${serviceName} is headless`).toBe('None');
+      expect(selectedWorkloads(service.spec?.selector), `${key}: Service ${serviceName} selects`).toEqual([backend]);
+      // Clients dial the pod IPs from DNS directly: the address port is the container's.
+      const grpcPort = K8S_WORKLOADS.find((w) => w.name === backend)?.ports.grpc;
+      expect(Number(port), `${key}: ${backend} serves gRPC on ${grpcPort}`).toBe(grpcPort);
+      const servicePort = service.spec?.ports?.find((p) => p.port === grpcPort);
+      expect(servicePort?.name, `${key}: port ${port} of ${serviceName}`).toBe('grpc');
+      expect(servicePort?.targetPort, `${key}: port ${port} of ${serviceName}`).toBe('grpc');
     }
   });
 });
@@ -356,22 +382,29 @@ describe.each(K8S_WORKLOADS.map((svc) => [svc.name, svc] as const))('%s', (name,
     expect(pdbs).toHaveLength(1);
   });
 
-  it(servesTraffic ? 'has a Service whose selector and target ports match the pods' : 'has no Service (nothing calls it)', () => {
+  it(servesTraffic ? 'has Services whose selectors and target ports match the pods' : 'has no Service (nothing calls it)', () => {
     const template = deployment().spec?.template;
     const labels = template?.metadata?.labels ?? {};
     for (const [k, v] of Object.entries(deployment().spec?.selector.matchLabels ?? {})) {
       expect(labels[k], `Deployment selector ${k}`).toBe(v);
     }
-    const selecting = ofKind<IService & K8sObject>('Service').filter((service) => {
-      const selector = Object.entries(service.spec?.selector ?? {});
-      return selector.length > 0 && selector.every(([k, v]) => labels[k] === v);
-    });
-    expect(selecting.map((service) => service.metadata?.name)).toEqual(servesTraffic ? [name] : []);
-    const containerPorts = new Set((container().ports ?? []).map((p) => p.name));
-    for (const port of selecting[0]?.spec?.ports ?? []) {
-      expect(containerPorts.has(String(port.targetPort)), `Service port ${port.name} -> ${port.targetPort}`).toBe(true);
-      expect(port.name, 'the ops port is scraped per pod, not exposed').not.toBe('ops');
+    const selecting = ofKind<IService & K8sObject>('Service').filter((service) => selectedWorkloads(service.spec?.selector).includes(name));
+    expect(selecting.length > 0, `Services selecting ${name}`).toBe(servesTraffic);
+    const containerPorts = new Map((container().ports ?? []).map((p) => [p.name, p.containerPort]));
+    const exposed: string[] = [];
+    for (const service of selecting) {
+      const id = `Service ${service.metadata?.name}`;
+      for (const port of service.spec?.ports ?? []) {
+        expect(containerPorts.has(String(port.targetPort)), `${id} port ${port.name} -> ${port.targetPort}`).toBe(true);
+        expect(port.name, 'the ops port is scraped per pod, not exposed').not.toBe('ops');
+        if (port.name === 'grpc') {
+          expect(service.spec?.clusterIP, `${id}: gRPC only through a headless Service`).toBe('None');
+          expect(port.port, `${id}: a headless Service's port is the pod's`).toBe(containerPorts.get('grpc'));
+        }
+        exposed.push(port.name ?? '?');
+      }
     }
+    expect(exposed.sort(), 'each serving port exposed once').toEqual(Object.keys(svc.ports).filter((p) => p !== 'ops').sort());
   });
 });
 
@@ -392,5 +425,143 @@ describe('Ingress', () => {
       const service = named<IService & K8sObject>('Service', route.service ?? '');
       expect(service.spec?.ports?.map((p) => p.name), `${route.path} backend port`).toContain(route.port);
     }
+  });
+});
+
+// The internal gRPC servers trust the organization id in each request, so the NetworkPolicies are
+// the trust boundary. They are checked by evaluating them (NetworkPolicy semantics, ingress only)
+// for a set of possible callers, including strangers that must be kept out.
+describe('NetworkPolicies', () => {
+  type Selector = NonNullable<INetworkPolicy['spec']>['podSelector'];
+  type Rule = NonNullable<NonNullable<INetworkPolicy['spec']>['ingress']>[number];
+  interface Caller {
+    name: string;
+    namespace: string;
+    labels: Record<string, string>;
+  }
+  // As documented in k8s/base/network-policies.yaml (must match the cluster).
+  const ingressController: Caller = { name: 'ingress controller', namespace: 'ingress-nginx', labels: { 'app.kubernetes.io/name': 'ingress-nginx' } };
+  const prometheus: Caller = { name: 'Prometheus', namespace: 'monitoring', labels: { 'app.kubernetes.io/name': 'prometheus' } };
+  const podOf = (name: string): string => `pod of ${name}`;
+
+  const policies = (): (INetworkPolicy & K8sObject)[] => ofKind('NetworkPolicy');
+  const podLabels = (kind: 'Deployment' | 'Job', name: string): Record<string, string> =>
+    named<(IDeployment | IJob) & K8sObject>(kind, name).spec?.template.metadata?.labels ?? {};
+  const namespaceLabels = (ns: string): Record<string, string> => ({
+    ...(ns === namespace ? named<K8sObject & { metadata: { labels?: Record<string, string> } }>('Namespace', namespace).metadata.labels : {}),
+    'kubernetes.io/metadata.name': ns,
+  });
+
+  function callers(): Caller[] {
+    return [
+      ...K8S_WORKLOADS.map((w) => ({ name: podOf(w.name), namespace, labels: podLabels('Deployment', w.name) })),
+      { name: podOf(MIGRATE.name), namespace, labels: podLabels('Job', MIGRATE.name) },
+      { name: 'any other pod of the namespace', namespace, labels: { 'app.kubernetes.io/name': 'debug', 'app.kubernetes.io/part-of': 'polaris' } },
+      // Claims to be the gateway, from another namespace: a pod selector alone must not admit it.
+      { name: 'a "gateway" pod of another namespace', namespace: 'default', labels: podLabels('Deployment', 'gateway') },
+      ingressController,
+      prometheus,
+    ];
+  }
+
+  function matches(selector: Selector | undefined, labels: Record<string, string>): boolean {
+    const byLabel = Object.entries(selector?.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
+    const byExpression = (selector?.matchExpressions ?? []).every(({ key, operator, values = [] }) => {
+      const value = labels[key];
+      if (operator === 'In') return value !== undefined && values.includes(value);
+      if (operator === 'NotIn') return value === undefined || !values.includes(value);
+      if (operator === 'Exists') return value !== undefined;
+      if (operator === 'DoesNotExist') return value === undefined;
+      throw new Error(`unknown selector operator ${operator}`);
+    });
+    return byLabel && byExpression;
+  }
+
+  function admitsPort(rule: Rule, port: number, container: IContainer): boolean {
+    if (!rule.ports?.length) return true;
+    return rule.ports.some((p) => {
+      if ((p.protocol ?? 'TCP') !== 'TCP') return false;
+      if (p.port === undefined) return true;
+      const number = typeof p.port === 'number' ? p.port : container.ports?.find((c) => c.name === p.port)?.containerPort;
+      return number === port || (number !== undefined && p.endPort !== undefined && port >= number && port <= p.endPort);
+    });
+  }
+
+  function admitsCaller(rule: Rule, caller: Caller, policyNamespace: string): boolean {
+    if (!rule.from?.length) return true;
+    return rule.from.some((peer) => {
+      // Pod IPs fall in some CIDR: count an ipBlock as admitting everyone (the safe reading here).
+      if (peer.ipBlock) return true;
+      const inNamespace = peer.namespaceSelector
+        ? matches(peer.namespaceSelector, namespaceLabels(caller.namespace))
+        : caller.namespace === policyNamespace;
+      return inNamespace && (!peer.podSelector || matches(peer.podSelector, caller.labels));
+    });
+  }
+
+  /** Names of the callers that may open a TCP connection to `port` of the workload's pods. */
+  function admitted(workload: string, port: number): string[] {
+    const labels = podLabels('Deployment', workload);
+    const container = onlyContainer(podSpecOf(named<IDeployment & K8sObject>('Deployment', workload).spec?.template), workload);
+    const isolating = policies().filter(
+      (p) => (p.spec?.policyTypes ?? ['Ingress']).includes('Ingress') && matches(p.spec?.podSelector, labels),
+    );
+    return callers()
+      .filter(
+        (caller) =>
+          isolating.length === 0 ||
+          isolating.some((p) =>
+            (p.spec?.ingress ?? []).some((rule) => admitsPort(rule, port, container) && admitsCaller(rule, caller, p.metadata?.namespace ?? '')),
+          ),
+      )
+      .map((c) => c.name)
+      .sort();
+  }
+
+  it('deny all ingress to every pod of the namespace by default', () => {
+    const defaultDeny = policies().filter(
+      (p) =>
+        Object.keys(p.spec?.podSelector?.matchLabels ?? {}).length === 0 &&
+        (p.spec?.podSelector?.matchExpressions ?? []).length === 0 &&
+        (p.spec?.policyTypes ?? ['Ingress']).includes('Ingress') &&
+        (p.spec?.ingress ?? []).length === 0,
+    );
+    expect(defaultDeny.map((p) => p.metadata?.name)).toHaveLength(1);
+  });
+
+  it.each(Object.entries(K8S_GRPC_BACKENDS))('let only the callers in the contract reach %s (%s)', (key, backend) => {
+    const port = K8S_WORKLOADS.find((w) => w.name === backend)?.ports.grpc;
+    if (port === undefined) throw new Error(`${backend} serves no gRPC`);
+    const expected = K8S_WORKLOADS.filter((w) => w.env.includes(key)).map((w) => podOf(w.name));
+    expect(expected.length, `someone calls ${key}`).toBeGreaterThan(0);
+    expect(admitted(backend, port), `${backend}:${port}`).toEqual(expected.sort());
+  });
+
+  it('let only the ingress controller reach the public HTTP ports', () => {
+    for (const w of K8S_WORKLOADS.filter((w) => w.ports.http !== undefined)) {
+      expect(admitted(w.name, w.ports.http ?? 0), `${w.name}:${w.ports.http}`).toEqual([ingressController.name]);
+    }
+  });
+
+  it('let only Prometheus reach the ops ports (kubelet probes come from the node, always allowed)', () => {
+    for (const w of K8S_WORKLOADS) {
+      expect(admitted(w.name, w.ports.ops ?? 0), `${w.name}:${w.ports.ops}`).toEqual([prometheus.name]);
+    }
+  });
+
+  it('open only ports that the pods they select listen on', () => {
+    const problems: string[] = [];
+    for (const policy of policies()) {
+      for (const w of K8S_WORKLOADS.filter((w) => matches(policy.spec?.podSelector, podLabels('Deployment', w.name)))) {
+        const container = onlyContainer(podSpecOf(named<IDeployment & K8sObject>('Deployment', w.name).spec?.template), w.name);
+        for (const rule of policy.spec?.ingress ?? []) {
+          for (const p of rule.ports ?? []) {
+            const listening = (container.ports ?? []).some((c) => c.containerPort === p.port || c.name === p.port);
+            if (!listening) problems.push(`NetworkPolicy/${policy.metadata?.name}: ${w.name} does not listen on ${p.port}`);
+          }
+        }
+      }
+    }
+    expect(problems).toEqual([]);
   });
 });

@@ -5,11 +5,20 @@ import { metadataSetter } from './trace-metadata';
 
 export const insecureChannel = credentials.createInsecure();
 
-/** Channel options shared by every internal client: keep connections warm, retry transparently. */
+/**
+ * Channel options shared by every internal client: keep connections warm, retry transparently,
+ * and spread calls over every address the target resolves to. grpc-js defaults to pick_first,
+ * which sends everything over one connection to one pod; with round_robin and a
+ * `dns:///<headless service>:<port>` target (k8s/README.md) each channel connects to every ready
+ * pod. With a single address (local stack, compose) it behaves as before. The service config is
+ * ours alone: no DNS TXT lookup may replace it.
+ */
 export const channelOptions = {
   'grpc.keepalive_time_ms': 30_000,
   'grpc.keepalive_timeout_ms': 10_000,
   'grpc.enable_retries': 1,
+  'grpc.service_config': JSON.stringify({ loadBalancingConfig: [{ round_robin: {} }] }),
+  'grpc.service_config_disable_resolution': 1,
 };
 
 type UnaryMethod<Req, Res> = (

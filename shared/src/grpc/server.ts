@@ -20,6 +20,16 @@ export interface GrpcServiceBinding {
 }
 
 /**
+ * How long a client connection lives before the server asks the client (GOAWAY) to reconnect.
+ * Clients re-resolve their target when a connection closes, so this is what makes long-lived
+ * channels find pods added by a scale-up (grpc-js does not re-resolve DNS on a timer). A
+ * reconnect is cheap (plaintext HTTP/2 inside the cluster) and transparent to callers.
+ */
+const MAX_CONNECTION_AGE_MS = 60_000;
+/** Time in-flight calls get on a connection being recycled: above every backend deadline. */
+const MAX_CONNECTION_AGE_GRACE_MS = 30_000;
+
+/**
  * Starts a gRPC server with the given services plus grpc.health.v1. Each service reports
  * SERVING once bound and NOT_SERVING as soon as shutdown starts.
  */
@@ -28,8 +38,14 @@ export async function startGrpcServer(opts: {
   port: number;
   services: GrpcServiceBinding[];
   logger: Logger;
+  /** Tests only; defaults to MAX_CONNECTION_AGE_MS. */
+  maxConnectionAgeMs?: number;
 }): Promise<GrpcServer> {
-  const server = new Server({ 'grpc.max_receive_message_length': 8 * 1024 * 1024 });
+  const server = new Server({
+    'grpc.max_receive_message_length': 8 * 1024 * 1024,
+    'grpc.max_connection_age_ms': opts.maxConnectionAgeMs ?? MAX_CONNECTION_AGE_MS,
+    'grpc.max_connection_age_grace_ms': MAX_CONNECTION_AGE_GRACE_MS,
+  });
   const health = new HealthImplementation({ '': 'NOT_SERVING' });
   health.addToServer(server);
   for (const s of opts.services) {
