@@ -1,0 +1,204 @@
+import { randomUUID } from 'node:crypto';
+import os from 'node:os';
+import path from 'node:path';
+import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import { CompressionTypes, Kafka, logLevel, Partitioners, type Admin, type Message } from 'kafkajs';
+import pg from 'pg';
+import { encodeEventMessage, eventMessageKey, normalizeCloudEvent } from '@polaris/shared';
+import { createApiKey } from '../../src/admin/api-keys.repository';
+import { createOrganization } from '../../src/admin/organizations';
+import { sampleEvents } from '../../src/demo/sample-events';
+import type { CliConfig } from '../../src/config';
+import { CliError } from '../../src/errors';
+import { migrateClickHouse } from '../../src/migrate/clickhouse';
+import { TOPICS } from '../../src/migrate/migrate';
+import { clickhouseMigrationsDir, repoRoot } from '../../src/paths';
+import { localSpecs, startServices, type RunningSystem, type ServiceName, type SystemPorts } from '../../src/services/launcher';
+
+/** The benches' own copy of the services: beside a demo (default ports) and the e2e suite (1xxxx). */
+export const BENCH_PORTS: SystemPorts = {
+  gateway: 28080,
+  collector: 28081,
+  ingestGrpc: 25051,
+  usageGrpc: 25052,
+  identityGrpc: 25053,
+  ops: { collector: 29091, 'sink-worker': 29092, 'rating-worker': 29093, gateway: 29094 },
+};
+
+/** Short id of one bench run, in every name it creates (org slug, topics, databases, group). */
+export const newRunId = (): string => randomUUID().replace(/-/g, '').slice(0, 10);
+
+/** Undo steps, run newest first, once: at the end, on failure, and on Ctrl-C. */
+export class Cleanup {
+  private readonly steps: Array<{ what: string; run: () => Promise<unknown> }> = [];
+  private done: Promise<void> | undefined;
+
+  add(what: string, run: () => Promise<unknown>): void {
+    this.steps.push({ what, run });
+  }
+
+  run(): Promise<void> {
+    this.done ??= (async () => {
+      for (const step of this.steps.reverse()) {
+        await step.run().catch((err: unknown) => console.error(`cleanup: ${step.what} failed: ${err instanceof Error ? err.message : String(err)}`));
+      }
+    })();
+    return this.done;
+  }
+
+  onInterrupt(): void {
+    const bail = (signal: NodeJS.Signals) => {
+      console.error(`\n${signal}: cleaning up …`);
+      void this.run().finally(() => process.exit(130));
+    };
+    process.once('SIGINT', bail);
+    process.once('SIGTERM', bail);
+  }
+}
+
+/**
+ * Runs a bench's `main` (which returns what went wrong: wrong counts, errors; never slowness),
+ * cleans up whatever happened, and exits non-zero only on failure.
+ */
+export async function runBench(main: () => Promise<string[]>, cleanup: Cleanup): Promise<never> {
+  let code = 1;
+  try {
+    const failures = await main();
+    if (failures.length > 0) console.error(`\nFAILED:\n  ${failures.join('\n  ')}`);
+    else code = 0;
+  } catch (err) {
+    console.error(err instanceof CliError ? err.message : err);
+  } finally {
+    await cleanup.run();
+  }
+  process.exit(code);
+}
+
+export function machineConditions(): string {
+  const cpus = os.cpus();
+  const load = os.loadavg().map((l) => l.toFixed(2)).join(' ');
+  return `${cpus.length} × ${cpus[0]?.model.trim() ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, load ${load}, node ${process.version}`;
+}
+
+/** A fresh organization and an events:write key, removed again by `cleanup` (the key with it). */
+export async function createBenchTenant(cfg: CliConfig, run: string, cleanup: Cleanup): Promise<{ orgId: string; apiKey: string }> {
+  const connect = async () => {
+    const db = new pg.Client({ connectionString: cfg.postgres.url });
+    await db.connect();
+    return db;
+  };
+  const db = await connect();
+  try {
+    const org = await createOrganization(db, { name: `Bench ${run}`, slug: `bench-${run}` });
+    cleanup.add('delete bench organization', async () => {
+      const again = await connect();
+      try {
+        await again.query('DELETE FROM organizations WHERE id = $1', [org.id]); // api_keys: ON DELETE CASCADE
+      } finally {
+        await again.end();
+      }
+    });
+    const key = await createApiKey(db, { org: org.id, name: `bench ${run}`, scopes: ['events:write'] });
+    return { orgId: org.id, apiKey: key.key };
+  } finally {
+    await db.end();
+  }
+}
+
+/**
+ * `count` fresh CloudEvents of plausible traffic (the demo's generator), and the same events as
+ * the collector would put them on the topic (contracts/events-topic.ts), for `orgId`.
+ */
+export function benchEvents(orgId: string, count: number): { cloudEvents: Record<string, unknown>[]; messages: Message[] } {
+  const now = Date.now();
+  const cloudEvents = sampleEvents(count, now);
+  const messages = cloudEvents.map((ce) => {
+    const ev = normalizeCloudEvent(ce, now);
+    return { key: eventMessageKey(orgId, ev), value: encodeEventMessage(orgId, ev, now) };
+  });
+  return { cloudEvents, messages };
+}
+
+/**
+ * The run's topics (see createBenchTopics), an admin client, and a raw producer configured like
+ * the collector's (event-publisher.ts) whose `produce` sends with acks=-1, uncompressed.
+ */
+export async function benchBroker(cfg: CliConfig, run: string, cleanup: Cleanup) {
+  const kafka = new Kafka({ clientId: 'polaris-bench', brokers: cfg.kafka.brokers, logLevel: logLevel.ERROR });
+  const admin = kafka.admin();
+  await admin.connect();
+  cleanup.add('disconnect admin', () => admin.disconnect());
+  const topics = await createBenchTopics(admin, cfg, run, cleanup);
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
+  await producer.connect();
+  cleanup.add('disconnect producer', () => producer.disconnect());
+  const produce = async (messages: Message[]): Promise<number> => {
+    await producer.send({ topic: topics.events, acks: -1, compression: CompressionTypes.None, messages });
+    return messages.length;
+  };
+  return { admin, topics, produce };
+}
+
+/**
+ * Topics of this run, partitioned like the real ones (scripts/src/migrate/migrate.ts), so the
+ * bench neither replays nor feeds whatever the real topic holds and leaves nothing behind.
+ */
+async function createBenchTopics(admin: Admin, cfg: CliConfig, run: string, cleanup: Cleanup) {
+  const partitions = TOPICS[0].partitions;
+  const topics = { events: `polaris.bench.${run}.events.v1`, dlq: `polaris.bench.${run}.events.dlq.v1` };
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: [topics.events, topics.dlq].map((topic) => ({ topic, numPartitions: partitions, replicationFactor: cfg.kafka.replicationFactor })),
+  });
+  cleanup.add('delete bench topics', () => admin.deleteTopics({ topics: [topics.events, topics.dlq] }));
+  return { ...topics, partitions };
+}
+
+/** Messages on a topic: the sum of its partitions' high watermarks (the topic is new). */
+export async function topicMessageCount(admin: Admin, topic: string): Promise<number> {
+  const offsets = await admin.fetchTopicOffsets(topic);
+  return offsets.reduce((n, p) => n + Number(p.high), 0);
+}
+
+/** A database of this run with the real ClickHouse migrations, dropped by `cleanup`. */
+export async function throwawayDatabase(cfg: CliConfig, name: string, cleanup: Cleanup): Promise<{ database: string; client: ClickHouseClient }> {
+  const connection = { url: cfg.clickhouse.url, username: cfg.clickhouse.username, password: cfg.clickhouse.password };
+  const server = createClient(connection);
+  cleanup.add(`drop database ${name}`, async () => {
+    await server.command({ query: `DROP DATABASE IF EXISTS ${name}` });
+    await server.close();
+  });
+  await migrateClickHouse({ ...connection, database: name, dir: clickhouseMigrationsDir, log: () => undefined });
+  const client = createClient({ ...connection, database: name });
+  cleanup.add(`close ${name} client`, () => client.close());
+  return { database: name, client };
+}
+
+export async function clickhouseVersion(cfg: CliConfig): Promise<string> {
+  const ch = createClient({ url: cfg.clickhouse.url, username: cfg.clickhouse.username, password: cfg.clickhouse.password });
+  try {
+    const rs = await ch.query({ query: 'SELECT version() AS v', format: 'JSONEachRow' });
+    return (await rs.json<{ v: string }>())[0]?.v ?? '?';
+  } finally {
+    await ch.close();
+  }
+}
+
+/**
+ * Starts only the named services, on BENCH_PORTS, bound to loopback, with the given env on top.
+ * Logs go to <stack>/logs/bench/<service>.log.
+ */
+export async function startBenchServices(
+  cfg: CliConfig,
+  names: readonly ServiceName[],
+  env: Partial<Record<ServiceName, Record<string, string>>>,
+  cleanup: Cleanup,
+): Promise<RunningSystem> {
+  const loopback = { LOG_LEVEL: 'info', HTTP_HOST: '127.0.0.1', GRPC_HOST: '127.0.0.1', OPS_HOST: '127.0.0.1' };
+  const specs = localSpecs(BENCH_PORTS, loopback)
+    .filter((s) => names.includes(s.name))
+    .map((s) => ({ ...s, env: { ...s.env, ...env[s.name] } }));
+  const system = await startServices({ repoRoot, logDir: path.join(cfg.stackDir, 'logs', 'bench'), specs, readyDeadlineMs: 60_000 });
+  cleanup.add('stop services', () => system.stop());
+  return system;
+}
