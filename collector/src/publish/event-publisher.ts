@@ -22,15 +22,23 @@ export interface PublisherOptions {
  * Produces events to the broker and resolves only once the broker has acknowledged them on all
  * in-sync replicas (acks=-1): a 202 from the collector means the event is durable.
  *
- * kafkajs sends one produce request per `send`, so requests arriving within `lingerMs` are
- * gathered into one send (up to `maxBatch` messages). Compression is off on purpose: events are
- * a few hundred bytes, the hop is inside the cluster, and CPU is what a collector runs out of.
+ * kafkajs sends one produce request per `send`, so we batch ourselves (up to `maxBatch`
+ * messages), like a group commit: when no send is in flight, what has arrived goes at once (on
+ * the next turn of the event loop); while one is, arrivals gather until it is acknowledged, or
+ * for at most `lingerMs`. A fixed linger made every request wait it out even with the broker
+ * idle: bench:ingest measured ~4,600 events/s at 6.5 ms p50 for single-event requests with 32
+ * in flight and a 5 ms linger (~12,000/s at 2 ms without it), against 13,000-17,000/s for a raw
+ * producer.
+ *
+ * Compression is off on purpose: events are a few hundred bytes, the hop is inside the cluster,
+ * and CPU is what a collector runs out of.
  */
 export class EventPublisher {
   private readonly producer: Producer;
   private queue: Pending[] = [];
   private queued = 0;
   private timer: NodeJS.Timeout | undefined;
+  private immediate: NodeJS.Immediate | undefined;
   private connecting: Promise<void> | undefined;
   private connected = false;
   /** The last produce failed and none has succeeded since: the broker is, for us, down. */
@@ -131,6 +139,7 @@ export class EventPublisher {
   /** Sends whatever is queued and waits for every send in flight. */
   async stop(): Promise<void> {
     clearTimeout(this.timer);
+    clearImmediate(this.immediate);
     while (this.queue.length > 0) this.flush();
     await Promise.allSettled([...this.inFlight]);
     await this.producer.disconnect();
@@ -138,11 +147,19 @@ export class EventPublisher {
 
   private schedule(): void {
     if (this.queued >= this.opts.maxBatch) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
       this.flush();
       return;
     }
+    if (this.inFlight.size === 0) {
+      // The broker is idle: waiting would only add latency. setImmediate still gathers every
+      // request that arrived in the same turn of the event loop.
+      this.immediate ??= setImmediate(() => {
+        this.immediate = undefined;
+        this.flush();
+      });
+      return;
+    }
+    // A send is in flight: gather until it completes (see flush) or the linger runs out.
     this.timer ??= setTimeout(() => {
       this.timer = undefined;
       this.flush();
@@ -150,6 +167,10 @@ export class EventPublisher {
   }
 
   private flush(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    clearImmediate(this.immediate);
+    this.immediate = undefined;
     const batch: Pending[] = [];
     let size = 0;
     while (this.queue.length > 0) {
@@ -161,7 +182,11 @@ export class EventPublisher {
     }
     this.queued -= size;
     if (batch.length === 0) return;
-    const send = this.send(batch).finally(() => this.inFlight.delete(send));
+    const send = this.send(batch).finally(() => {
+      this.inFlight.delete(send);
+      // One send done, one may start: what gathered meanwhile goes now instead of lingering.
+      if (this.queue.length > 0) this.flush();
+    });
     this.inFlight.add(send);
     if (this.queue.length > 0) this.schedule();
   }
