@@ -5,6 +5,15 @@ import { planBatch, type DeadLetter } from './batch-plan';
 import type { EventsRawWriter } from './events-raw.writer';
 
 const MAX_BACKOFF_MS = 10_000;
+/**
+ * Each partition batch costs one probe and one INSERT (one new part in ClickHouse), so batches
+ * must not be tiny. By default a fetch returns as soon as any byte is there: bench:sink measured
+ * 2,000 events/s arriving as 54-69 batches/s of 28-35 messages. Letting the broker gather up to
+ * 1 MiB or 500 ms made that ~10 batches/s of 185, for at most half a second more before events
+ * are queryable. A backlog still comes at once (more than 1 MiB is waiting).
+ */
+const FETCH_MIN_BYTES = 1024 * 1024;
+const FETCH_MAX_WAIT_MS = 500;
 
 export interface EventsConsumerOptions {
   groupId: string;
@@ -38,7 +47,14 @@ export class EventsConsumer {
     private readonly logger: Logger,
     registry: Registry,
   ) {
-    this.consumer = kafka.consumer({ groupId: opts.groupId, sessionTimeout: 30_000, heartbeatInterval: 3_000, maxBytesPerPartition: 4 * 1024 * 1024 });
+    this.consumer = kafka.consumer({
+      groupId: opts.groupId,
+      sessionTimeout: 30_000,
+      heartbeatInterval: 3_000,
+      maxBytesPerPartition: 4 * 1024 * 1024,
+      minBytes: FETCH_MIN_BYTES,
+      maxWaitTimeInMs: FETCH_MAX_WAIT_MS,
+    });
     this.dlq = kafka.producer({ allowAutoTopicCreation: false });
     const registers = [registry];
     this.written = new Counter({ name: 'sink_events_written_total', help: 'Events inserted into events_raw', registers });
