@@ -1,5 +1,5 @@
 // What every deployable needs from its environment, as the deploy tests check it in both
-// docker-compose.yml and the rendered Kubernetes manifests. Source: docs/CONTRACT.md and the
+// docker-compose.yml and the rendered Kubernetes manifests. Source: README.md (Configuration) and the
 // services' config schemas. Every service defaults its addresses to 127.0.0.1 (the local stack),
 // so a variable missing from a deployment does not fail at start: it silently points at loopback.
 // That is why the lists below are checked, not merely documented.

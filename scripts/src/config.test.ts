@@ -4,7 +4,7 @@ import { loadCliConfig } from './config';
 import { repoRoot } from './paths';
 
 describe('loadCliConfig', () => {
-  it('defaults to the ports of docs/CONTRACT.md and a stack under the repo', () => {
+  it('defaults to the ports of docs/ARCHITECTURE.md and a stack under the repo', () => {
     const config = loadCliConfig({});
     expect(config.stackDir).toBe(path.join(repoRoot, '.stack'));
     expect(config.ports).toEqual({

@@ -5,7 +5,7 @@ import { repoRoot } from './paths';
 
 const port = z.coerce.number().int().min(1).max(65535);
 
-// The only place the CLI reads the environment. Ports default to docs/CONTRACT.md; the connection
+// The only place the CLI reads the environment. Ports default to those in docs/ARCHITECTURE.md (Ports); the connection
 // settings use the same names as the services so a migrate job can share their env.
 const envSchema = z.object({
   POLARIS_STACK_DIR: z.string().default(path.join(repoRoot, '.stack')),
