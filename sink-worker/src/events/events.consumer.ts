@@ -168,7 +168,9 @@ export class EventsConsumer {
         log.error({ err, attempt, retryInMs: delay }, `${what} failed; retrying`);
         if (!stillOwned()) throw new Error(`${what} abandoned: partition no longer owned`, { cause: err });
         await new Promise((resolve) => setTimeout(resolve, delay));
-        await heartbeat().catch(() => undefined);
+        // A failed heartbeat means a rebalance is under way; it is not an error of its own:
+        // the ownership check right after decides whether we go on or hand the batch back.
+        await heartbeat().catch((hbErr: unknown) => log.debug({ err: hbErr }, 'heartbeat failed during retry'));
         if (!stillOwned()) throw new Error(`${what} abandoned: partition no longer owned`, { cause: err });
       }
     }
