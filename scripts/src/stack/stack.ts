@@ -61,7 +61,8 @@ export function stackStatus(config: CliConfig): Promise<ServiceStatus[]> {
   return Promise.all(stackServices(config).map(inspect));
 }
 
-async function upOne(service: StackService, timeoutMs: number, log: Log): Promise<void> {
+/** Starts one service (or finds it running) and waits until it is ready. Exported for outage tests. */
+export async function upOne(service: StackService, timeoutMs: number, log: Log): Promise<void> {
   const started = Date.now();
   const record = readPidFile(service.pidFile);
   if (record && processState(record) === 'alive') {
@@ -108,7 +109,8 @@ export async function stackUp(config: CliConfig, log: Log): Promise<void> {
 // Kafka's controlled shutdown and ClickHouse's table flush can take a while on a busy box.
 const STOP_GRACE_MS = 30_000;
 
-async function downOne(service: StackService, log: Log): Promise<void> {
+/** Stops one service started by `upOne`, by its pidfile. */
+export async function downOne(service: StackService, log: Log): Promise<void> {
   const record = readPidFile(service.pidFile);
   if (!record) {
     log(`${service.name}: not running`);
