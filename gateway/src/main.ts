@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import { createSchema, createYoga } from 'graphql-yoga';
-import { initTelemetry, createLogger, createMetricsRegistry, runService, startOpsServer, ApiKeyAuthenticator } from '@polaris/shared';
+import { initTelemetry, createLogger, createMetricsRegistry, inServerSpan, runService, startOpsServer, ApiKeyAuthenticator } from '@polaris/shared';
 import { loadGatewayConfig } from './config';
 import { connectBackends } from './backends';
 import { typeDefs } from './graphql/schema';
@@ -27,7 +27,12 @@ await runService({
       logging: logger,
       landingPage: false,
     });
-    const server = createServer(yoga);
+    // Each request continues the caller's trace; the gRPC calls it makes join it.
+    const server = createServer((req, res) => {
+      void inServerSpan(`${req.method ?? 'GET'} /graphql`, req.headers, async () => {
+        await yoga(req, res);
+      });
+    });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(config.HTTP_PORT, config.HTTP_HOST, () => resolve());

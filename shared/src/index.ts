@@ -16,3 +16,4 @@ export * from './contracts/cloudevent';
 export * from './contracts/events-topic';
 export * from './api-key';
 export * from './auth/api-key-authenticator';
+export * from './tracing';

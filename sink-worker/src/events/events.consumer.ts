@@ -1,6 +1,6 @@
 import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import { Counter, Histogram, type Registry } from 'prom-client';
-import type { Logger } from '@polaris/shared';
+import { inBatchSpan, type Logger } from '@polaris/shared';
 import { planBatch, type DeadLetter } from './batch-plan';
 import type { EventsRawWriter } from './events-raw.writer';
 
@@ -83,7 +83,8 @@ export class EventsConsumer {
     await this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      eachBatch: (payload) => this.handleBatch(payload),
+      // One span per batch, linked to the producer trace of each message in it.
+      eachBatch: (payload) => inBatchSpan('sink.batch', payload.batch.messages.map((m) => m.headers), () => this.handleBatch(payload)),
     });
   }
 
