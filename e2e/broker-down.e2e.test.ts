@@ -26,6 +26,7 @@ describe('collector with the broker down', () => {
 
   beforeAll(async () => {
     collector = await startServices({
+      runFrom: 'bundle', // built by the global setup
       repoRoot,
       logDir: join(repoRoot, '.stack', 'logs', 'e2e-broker-down'),
       specs: [

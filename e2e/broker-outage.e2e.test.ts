@@ -41,6 +41,7 @@ describe('collector through a real broker outage', () => {
     await admin.disconnect();
     tenant = await createTenant();
     collector = await startServices({
+      runFrom: 'bundle', // built by the global setup
       repoRoot,
       logDir: join(repoRoot, '.stack', 'logs', 'e2e-outage'),
       specs: [

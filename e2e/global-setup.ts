@@ -1,16 +1,20 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { localSpecs, startServices } from '../scripts/src/services/launcher';
+import { execFileSync } from 'node:child_process';
+import { localSpecs, SERVICE_NAMES, startServices } from '../scripts/src/services/launcher';
 import { E2E_PORTS } from './support/ports';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 
 /**
- * Starts the four services once for the whole e2e run, against the local stack that
+ * Builds and starts the four services once for the whole e2e run, against the local stack that
  * `npm test` brought up and migrated. Each test creates its own organization.
  */
 export default async function setup(): Promise<() => Promise<void>> {
+  // The suite runs the production bundles, built here, so what ships is what is tested.
+  execFileSync(process.execPath, [join(repoRoot, 'scripts', 'build.mjs'), ...SERVICE_NAMES], { stdio: 'inherit' });
   const system = await startServices({
+    runFrom: 'bundle',
     repoRoot,
     logDir: join(repoRoot, '.stack', 'logs', 'e2e'),
     specs: localSpecs(E2E_PORTS, { LOG_LEVEL: 'info', SHUTDOWN_TIMEOUT_MS: '8000' }),

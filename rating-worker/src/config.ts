@@ -6,6 +6,7 @@ const schema = baseConfigSchema
     OPS_PORT: z.coerce.number().int().min(0).max(65535).default(9093),
     GRPC_HOST: z.string().default('0.0.0.0'),
     GRPC_PORT: z.coerce.number().int().min(0).max(65535).default(50053),
+    // Parsed now so every deployment already carries it: the BullMQ rating jobs use it next.
     REDIS_URL: z.string().regex(/^rediss?:\/\//, 'expected a redis:// URL').default('redis://127.0.0.1:56379'),
   })
   .extend(postgresConfigSchema.shape);

@@ -64,7 +64,7 @@ async function stopOne(svc: RunningService, graceMs: number): Promise<void> {
 }
 
 /**
- * Starts the services from source (tsx), in dependency order, each waiting until its /readyz
+ * Starts the services in dependency order, each waiting until its /readyz
  * answers 200. Logs go to `<logDir>/<service>.log`. Used by `polaris demo` and by the e2e suite,
  * so both run the system the same way.
  */
@@ -73,6 +73,11 @@ export async function startServices(opts: {
   logDir: string;
   specs: ServiceSpec[];
   readyDeadlineMs?: number;
+  /**
+   * `source` runs src/main.ts through tsx (quick to iterate); `bundle` runs dist/main.js as built
+   * by scripts/build.mjs for the image, so tests exercise exactly what ships.
+   */
+  runFrom?: 'source' | 'bundle';
 }): Promise<RunningSystem> {
   mkdirSync(opts.logDir, { recursive: true });
   const running: RunningService[] = [];
@@ -83,7 +88,11 @@ export async function startServices(opts: {
     for (const spec of opts.specs) {
       const logFile = join(opts.logDir, `${spec.name}.log`);
       const log = createWriteStream(logFile, { flags: 'a' });
-      const child = spawn(process.execPath, ['--import', 'tsx', join(opts.repoRoot, spec.name, 'src', 'main.ts')], {
+      const args =
+        opts.runFrom === 'bundle'
+          ? ['--enable-source-maps', join(opts.repoRoot, spec.name, 'dist', 'main.js')]
+          : ['--import', 'tsx', join(opts.repoRoot, spec.name, 'src', 'main.ts')];
+      const child = spawn(process.execPath, args, {
         cwd: opts.repoRoot,
         env: { ...process.env, ...spec.env, OPS_PORT: String(spec.opsPort) },
         stdio: ['ignore', 'pipe', 'pipe'],
