@@ -1,12 +1,11 @@
 // Offline validation of the production overlay: render it with kustomize (kubectl), check every
 // object against the Kubernetes JSON schemas bundled in kubernetes-models, then the project's
-// own deploy policy. No cluster needed.
-import { execFileSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+// own deploy policy. No cluster needed. The NetworkPolicies are evaluated in
+// network-policies.integration.test.ts.
 import { Deployment, type IDeployment } from 'kubernetes-models/apps/v1';
 import { HorizontalPodAutoscaler, type IHorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2';
 import { Job, type IJob } from 'kubernetes-models/batch/v1';
-import { Ingress, NetworkPolicy, type IIngress, type INetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
+import { Ingress, NetworkPolicy, type IIngress } from 'kubernetes-models/networking.k8s.io/v1';
 import { PodDisruptionBudget, type IPodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import {
   ConfigMap,
@@ -15,26 +14,27 @@ import {
   Service,
   type IConfigMap,
   type IContainer,
-  type IPodSpec,
-  type IPodTemplateSpec,
   type ISecret,
   type IService,
 } from 'kubernetes-models/v1';
-import { parseAllDocuments } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { EVENTS_TOPIC, EVENTS_TOPIC_PARTITIONS, K8S_GRPC_BACKENDS, K8S_WORKLOADS, MIGRATE, PORT_ENV } from './deploy-contract';
 import {
-  EVENTS_TOPIC, EVENTS_TOPIC_PARTITIONS, K8S_GRPC_BACKENDS, K8S_WORKLOADS, MIGRATE, PORT_ENV, type Deployable,
-} from './deploy-contract';
-
-const repoRoot = fileURLToPath(new URL('..', import.meta.url));
-const overlay = 'k8s/overlays/production';
-const namespace = 'polaris';
-
-interface K8sObject {
-  apiVersion: string;
-  kind: string;
-  metadata?: { name?: string; namespace?: string };
-}
+  configMap,
+  configValue,
+  envValue,
+  named,
+  namespace,
+  ofKind,
+  onlyContainer,
+  overlay,
+  podSpecOf,
+  renderedObjects,
+  secret,
+  selectedWorkloads,
+  workloads,
+  type K8sObject,
+} from './rendered-manifests';
 
 // Every kind the manifests may contain, with the model that validates it. A new kind fails the
 // schema test until it is added here.
@@ -51,105 +51,19 @@ const models: Record<string, new (data: never) => { validate(): void }> = {
   'networking.k8s.io/v1/NetworkPolicy': NetworkPolicy,
 };
 
-let objects: K8sObject[] = [];
-
-function render(): string {
-  try {
-    return execFileSync('kubectl', ['kustomize', overlay], { cwd: repoRoot, encoding: 'utf8' });
-  } catch (error) {
-    throw new Error(`kubectl kustomize ${overlay} failed (is kubectl >= 1.27 on PATH?)`, { cause: error });
-  }
-}
-
-function ofKind<T>(kind: string): T[] {
-  return objects.filter((o) => o.kind === kind) as T[];
-}
-
-function named<T extends K8sObject>(kind: string, name: string): T {
-  const found = objects.find((o) => o.kind === kind && o.metadata?.name === name);
-  if (!found) throw new Error(`no ${kind} named ${name} in the rendered manifests`);
-  return found as T;
-}
-
-function podSpecOf(template: IPodTemplateSpec | undefined): IPodSpec {
-  if (!template?.spec) throw new Error('pod template without spec');
-  return template.spec;
-}
-
-function onlyContainer(spec: IPodSpec, owner: string): IContainer {
-  expect(spec.containers, `${owner}: one container`).toHaveLength(1);
-  const [container] = spec.containers;
-  if (!container) throw new Error(`${owner}: no container`);
-  return container;
-}
-
-// kustomize appends a content hash to generated names; a reference names the generated object.
-function configMap(name: string): IConfigMap | undefined {
-  return ofKind<IConfigMap>('ConfigMap').find((c) => c.metadata?.name === name);
-}
-function secret(name: string): ISecret | undefined {
-  return ofKind<ISecret>('Secret').find((s) => s.metadata?.name === name);
-}
-
-function configValue(key: string): string {
-  const [config] = ofKind<IConfigMap>('ConfigMap');
-  const value = config?.data?.[key];
-  if (value === undefined) throw new Error(`ConfigMap has no ${key}`);
-  return value;
-}
-
-/** The value a container sees for `name`: literal or from the ConfigMap (secrets are not read). */
-function envValue(container: IContainer, name: string): string | undefined {
-  const entry = container.env?.find((e) => e.name === name);
-  if (!entry) return undefined;
-  if (entry.value !== undefined) return entry.value;
-  const ref = entry.valueFrom?.configMapKeyRef;
-  return ref ? configMap(ref.name ?? '')?.data?.[ref.key] : undefined;
-}
-
-/** The workloads (Deployments of the contract) whose pods a Service selector matches. */
-function selectedWorkloads(selector: Record<string, string> | undefined): string[] {
-  const entries = Object.entries(selector ?? {});
-  if (entries.length === 0) return [];
-  return K8S_WORKLOADS.filter((w) => {
-    const labels = named<IDeployment & K8sObject>('Deployment', w.name).spec?.template.metadata?.labels ?? {};
-    return entries.every(([k, v]) => labels[k] === v);
-  }).map((w) => w.name);
-}
-
-function workloads(): { owner: string; deployable: Deployable; spec: IPodSpec }[] {
-  const fromDeployments = K8S_WORKLOADS.map((svc) => {
-    const template = named<IDeployment & K8sObject>('Deployment', svc.name).spec?.template;
-    return { owner: `Deployment/${svc.name}`, deployable: svc, spec: podSpecOf(template) };
-  });
-  const job = named<IJob & K8sObject>('Job', MIGRATE.name);
-  return [...fromDeployments, { owner: `Job/${MIGRATE.name}`, deployable: MIGRATE, spec: podSpecOf(job.spec?.template) }];
-}
-
-// kustomize wraps long base64 Secret values over lines; the API server's decoder skips the newlines
-// but the schema's "byte" format does not.
-function normalise(obj: K8sObject): K8sObject {
-  if (obj.kind !== 'Secret') return obj;
-  const s = obj as ISecret & K8sObject;
-  const data = Object.fromEntries(Object.entries(s.data ?? {}).map(([k, v]) => [k, v.replace(/\s+/g, '')]));
-  return { ...s, data } as K8sObject;
-}
-
+// Render in a hook, so a kubectl failure is reported once, under the hook timeout.
 beforeAll(() => {
-  objects = parseAllDocuments(render()).map((doc) => {
-    if (doc.errors.length > 0) throw new Error(`rendered YAML does not parse: ${doc.errors.join('; ')}`);
-    return normalise(doc.toJS() as K8sObject);
-  });
+  renderedObjects();
 });
 
 describe(`kubectl kustomize ${overlay}`, () => {
   it('renders objects', () => {
-    expect(objects.length).toBeGreaterThan(0);
+    expect(renderedObjects().length).toBeGreaterThan(0);
   });
 
   it('validates every object against the Kubernetes schema', () => {
     const problems: string[] = [];
-    for (const obj of objects) {
+    for (const obj of renderedObjects()) {
       const id = `${obj.kind}/${obj.metadata?.name ?? '?'}`;
       const Model = models[`${obj.apiVersion}/${obj.kind}`];
       if (!Model) {
@@ -166,7 +80,7 @@ describe(`kubectl kustomize ${overlay}`, () => {
   });
 
   it(`puts every namespaced object in ${namespace}`, () => {
-    const outside = objects
+    const outside = renderedObjects()
       .filter((o) => o.kind !== 'Namespace' && o.metadata?.namespace !== namespace)
       .map((o) => `${o.kind}/${o.metadata?.name}`);
     expect(outside).toEqual([]);
@@ -425,143 +339,5 @@ describe('Ingress', () => {
       const service = named<IService & K8sObject>('Service', route.service ?? '');
       expect(service.spec?.ports?.map((p) => p.name), `${route.path} backend port`).toContain(route.port);
     }
-  });
-});
-
-// The internal gRPC servers trust the organization id in each request, so the NetworkPolicies are
-// the trust boundary. They are checked by evaluating them (NetworkPolicy semantics, ingress only)
-// for a set of possible callers, including strangers that must be kept out.
-describe('NetworkPolicies', () => {
-  type Selector = NonNullable<INetworkPolicy['spec']>['podSelector'];
-  type Rule = NonNullable<NonNullable<INetworkPolicy['spec']>['ingress']>[number];
-  interface Caller {
-    name: string;
-    namespace: string;
-    labels: Record<string, string>;
-  }
-  // As documented in k8s/base/network-policies.yaml (must match the cluster).
-  const ingressController: Caller = { name: 'ingress controller', namespace: 'ingress-nginx', labels: { 'app.kubernetes.io/name': 'ingress-nginx' } };
-  const prometheus: Caller = { name: 'Prometheus', namespace: 'monitoring', labels: { 'app.kubernetes.io/name': 'prometheus' } };
-  const podOf = (name: string): string => `pod of ${name}`;
-
-  const policies = (): (INetworkPolicy & K8sObject)[] => ofKind('NetworkPolicy');
-  const podLabels = (kind: 'Deployment' | 'Job', name: string): Record<string, string> =>
-    named<(IDeployment | IJob) & K8sObject>(kind, name).spec?.template.metadata?.labels ?? {};
-  const namespaceLabels = (ns: string): Record<string, string> => ({
-    ...(ns === namespace ? named<K8sObject & { metadata: { labels?: Record<string, string> } }>('Namespace', namespace).metadata.labels : {}),
-    'kubernetes.io/metadata.name': ns,
-  });
-
-  function callers(): Caller[] {
-    return [
-      ...K8S_WORKLOADS.map((w) => ({ name: podOf(w.name), namespace, labels: podLabels('Deployment', w.name) })),
-      { name: podOf(MIGRATE.name), namespace, labels: podLabels('Job', MIGRATE.name) },
-      { name: 'any other pod of the namespace', namespace, labels: { 'app.kubernetes.io/name': 'debug', 'app.kubernetes.io/part-of': 'polaris' } },
-      // Claims to be the gateway, from another namespace: a pod selector alone must not admit it.
-      { name: 'a "gateway" pod of another namespace', namespace: 'default', labels: podLabels('Deployment', 'gateway') },
-      ingressController,
-      prometheus,
-    ];
-  }
-
-  function matches(selector: Selector | undefined, labels: Record<string, string>): boolean {
-    const byLabel = Object.entries(selector?.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
-    const byExpression = (selector?.matchExpressions ?? []).every(({ key, operator, values = [] }) => {
-      const value = labels[key];
-      if (operator === 'In') return value !== undefined && values.includes(value);
-      if (operator === 'NotIn') return value === undefined || !values.includes(value);
-      if (operator === 'Exists') return value !== undefined;
-      if (operator === 'DoesNotExist') return value === undefined;
-      throw new Error(`unknown selector operator ${operator}`);
-    });
-    return byLabel && byExpression;
-  }
-
-  function admitsPort(rule: Rule, port: number, container: IContainer): boolean {
-    if (!rule.ports?.length) return true;
-    return rule.ports.some((p) => {
-      if ((p.protocol ?? 'TCP') !== 'TCP') return false;
-      if (p.port === undefined) return true;
-      const number = typeof p.port === 'number' ? p.port : container.ports?.find((c) => c.name === p.port)?.containerPort;
-      return number === port || (number !== undefined && p.endPort !== undefined && port >= number && port <= p.endPort);
-    });
-  }
-
-  function admitsCaller(rule: Rule, caller: Caller, policyNamespace: string): boolean {
-    if (!rule.from?.length) return true;
-    return rule.from.some((peer) => {
-      // Pod IPs fall in some CIDR: count an ipBlock as admitting everyone (the safe reading here).
-      if (peer.ipBlock) return true;
-      const inNamespace = peer.namespaceSelector
-        ? matches(peer.namespaceSelector, namespaceLabels(caller.namespace))
-        : caller.namespace === policyNamespace;
-      return inNamespace && (!peer.podSelector || matches(peer.podSelector, caller.labels));
-    });
-  }
-
-  /** Names of the callers that may open a TCP connection to `port` of the workload's pods. */
-  function admitted(workload: string, port: number): string[] {
-    const labels = podLabels('Deployment', workload);
-    const container = onlyContainer(podSpecOf(named<IDeployment & K8sObject>('Deployment', workload).spec?.template), workload);
-    const isolating = policies().filter(
-      (p) => (p.spec?.policyTypes ?? ['Ingress']).includes('Ingress') && matches(p.spec?.podSelector, labels),
-    );
-    return callers()
-      .filter(
-        (caller) =>
-          isolating.length === 0 ||
-          isolating.some((p) =>
-            (p.spec?.ingress ?? []).some((rule) => admitsPort(rule, port, container) && admitsCaller(rule, caller, p.metadata?.namespace ?? '')),
-          ),
-      )
-      .map((c) => c.name)
-      .sort();
-  }
-
-  it('deny all ingress to every pod of the namespace by default', () => {
-    const defaultDeny = policies().filter(
-      (p) =>
-        Object.keys(p.spec?.podSelector?.matchLabels ?? {}).length === 0 &&
-        (p.spec?.podSelector?.matchExpressions ?? []).length === 0 &&
-        (p.spec?.policyTypes ?? ['Ingress']).includes('Ingress') &&
-        (p.spec?.ingress ?? []).length === 0,
-    );
-    expect(defaultDeny.map((p) => p.metadata?.name)).toHaveLength(1);
-  });
-
-  it.each(Object.entries(K8S_GRPC_BACKENDS))('let only the callers in the contract reach %s (%s)', (key, backend) => {
-    const port = K8S_WORKLOADS.find((w) => w.name === backend)?.ports.grpc;
-    if (port === undefined) throw new Error(`${backend} serves no gRPC`);
-    const expected = K8S_WORKLOADS.filter((w) => w.env.includes(key)).map((w) => podOf(w.name));
-    expect(expected.length, `someone calls ${key}`).toBeGreaterThan(0);
-    expect(admitted(backend, port), `${backend}:${port}`).toEqual(expected.sort());
-  });
-
-  it('let only the ingress controller reach the public HTTP ports', () => {
-    for (const w of K8S_WORKLOADS.filter((w) => w.ports.http !== undefined)) {
-      expect(admitted(w.name, w.ports.http ?? 0), `${w.name}:${w.ports.http}`).toEqual([ingressController.name]);
-    }
-  });
-
-  it('let only Prometheus reach the ops ports (kubelet probes come from the node, always allowed)', () => {
-    for (const w of K8S_WORKLOADS) {
-      expect(admitted(w.name, w.ports.ops ?? 0), `${w.name}:${w.ports.ops}`).toEqual([prometheus.name]);
-    }
-  });
-
-  it('open only ports that the pods they select listen on', () => {
-    const problems: string[] = [];
-    for (const policy of policies()) {
-      for (const w of K8S_WORKLOADS.filter((w) => matches(policy.spec?.podSelector, podLabels('Deployment', w.name)))) {
-        const container = onlyContainer(podSpecOf(named<IDeployment & K8sObject>('Deployment', w.name).spec?.template), w.name);
-        for (const rule of policy.spec?.ingress ?? []) {
-          for (const p of rule.ports ?? []) {
-            const listening = (container.ports ?? []).some((c) => c.containerPort === p.port || c.name === p.port);
-            if (!listening) problems.push(`NetworkPolicy/${policy.metadata?.name}: ${w.name} does not listen on ${p.port}`);
-          }
-        }
-      }
-    }
-    expect(problems).toEqual([]);
   });
 });
