@@ -32,21 +32,7 @@ export async function graphql<T>(apiKey: string | undefined, query: string, vari
   return { status: res.status, ...json };
 }
 
-/** Polls until `probe` returns a value, or fails with the last thing it saw. No fixed sleeps. */
-export async function eventually<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 30_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < until) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
-}
+export { eventually } from '@polaris/shared/testing';
 
 export function cloudEvent(overrides: Record<string, unknown> = {}) {
   return {

@@ -1,42 +1,79 @@
-import type { Logger } from './logger';
+import type { Registry } from 'prom-client';
+import type { BaseConfig } from './config';
+import { createLogger, type Logger } from './logger';
+import { createMetricsRegistry } from './metrics';
+import { startOpsServer, type ReadinessCheck } from './ops-server';
+import { initTelemetry } from './telemetry';
 
-/** Something that must be stopped on shutdown, in the order it was registered. */
+/** Something that must be stopped on shutdown. */
 export interface Stoppable {
   name: string;
   stop(): Promise<void>;
 }
 
-/**
- * Runs a service: builds it with `start`, then on SIGTERM/SIGINT stops its parts in the order
- * `start` returned them (stop accepting → stop consumers → flush writers → close pools) under
- * one hard deadline. Past the deadline the process exits non-zero rather than hang: the
- * orchestrator would kill it anyway, and a clear log line beats a silent SIGKILL.
- */
-export async function runService(opts: {
-  name: string;
+export interface ServiceContext<C> {
+  config: C;
   logger: Logger;
-  shutdownTimeoutMs: number;
-  start: () => Promise<Stoppable[]>;
+  registry: Registry;
+}
+
+export interface BuiltService {
+  /** What /readyz asks; empty means "ready when started". */
+  checks: ReadinessCheck[];
+  /** Stopped in this order: stop accepting → stop consumers → flush writers → close pools. */
+  parts: Stoppable[];
+}
+
+/**
+ * The one way to start a service. Telemetry comes first, then logs and metrics, then `build`
+ * (which connects and listens), then the ops server (/healthz /readyz /metrics).
+ *
+ * On SIGTERM/SIGINT: readiness goes off first, so load balancers drain; then the parts stop in
+ * order; then the ops server and telemetry, all under SHUTDOWN_TIMEOUT_MS. Past the deadline the
+ * process exits non-zero rather than hang: the orchestrator would kill it anyway, and a clear log
+ * line beats a silent SIGKILL.
+ */
+export async function runService<C extends BaseConfig>(opts: {
+  name: string;
+  loadConfig: () => C;
+  build: (ctx: ServiceContext<C>) => Promise<BuiltService>;
 }): Promise<void> {
-  const { logger } = opts;
+  let config: C;
+  try {
+    config = opts.loadConfig();
+  } catch (err) {
+    createLogger(opts.name, 'info').fatal({ err }, `${opts.name} cannot start: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  }
+  const telemetry = initTelemetry(config.OTEL_SERVICE_NAME ?? opts.name, config.OTEL_EXPORTER_OTLP_ENDPOINT);
+  const logger = createLogger(opts.name, config.LOG_LEVEL);
+  const registry = createMetricsRegistry(opts.name);
+
+  let stopping = false;
   let parts: Stoppable[];
   try {
-    parts = await opts.start();
+    const built = await opts.build({ config, logger, registry });
+    const ops = await startOpsServer({ host: config.OPS_HOST, port: config.OPS_PORT, registry, checks: built.checks, logger });
+    parts = [
+      { name: 'readiness', stop: async () => ops.markShuttingDown() },
+      ...built.parts,
+      { name: 'ops', stop: () => ops.stop() },
+      { name: 'telemetry', stop: () => telemetry.shutdown() },
+    ];
   } catch (err) {
     logger.fatal({ err }, `${opts.name} failed to start`);
     process.exit(1);
   }
   logger.info(`${opts.name} started`);
 
-  let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, `${opts.name} shutting down`);
     const deadline = setTimeout(() => {
-      logger.error({ timeoutMs: opts.shutdownTimeoutMs }, 'shutdown deadline passed, exiting');
+      logger.error({ timeoutMs: config.SHUTDOWN_TIMEOUT_MS }, 'shutdown deadline passed, exiting');
       process.exit(1);
-    }, opts.shutdownTimeoutMs);
+    }, config.SHUTDOWN_TIMEOUT_MS);
     deadline.unref();
     let failed = false;
     for (const part of parts) {

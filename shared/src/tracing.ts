@@ -15,22 +15,25 @@ export const headerGetter: TextMapGetter<Record<string, HeaderValue>> = {
 
 const tracer = () => trace.getTracer('polaris');
 
+/** Runs `fn` in `span`, marks the span failed when `fn` throws, and always ends it. */
+async function endingSpan<T>(span: Span, fn: (span: Span) => Promise<T>): Promise<T> {
+  try {
+    return await fn(span);
+  } catch (err) {
+    span.setStatus({ code: SpanStatusCode.ERROR });
+    throw err;
+  } finally {
+    span.end();
+  }
+}
+
 /**
  * Runs `fn` as the active span `name`, continuing the caller's trace from `headers` (HTTP
  * entry points). Everything `fn` starts — gRPC calls, broker sends — joins the same trace.
  */
 export function inServerSpan<T>(name: string, headers: Record<string, HeaderValue>, fn: (span: Span) => Promise<T>): Promise<T> {
   const parent = propagation.extract(context.active(), headers, headerGetter);
-  return tracer().startActiveSpan(name, { kind: SpanKind.SERVER }, parent, async (span) => {
-    try {
-      return await fn(span);
-    } catch (err) {
-      span.setStatus({ code: SpanStatusCode.ERROR });
-      throw err;
-    } finally {
-      span.end();
-    }
-  });
+  return tracer().startActiveSpan(name, { kind: SpanKind.SERVER }, parent, (span) => endingSpan(span, fn));
 }
 
 /**
@@ -49,14 +52,5 @@ export function inBatchSpan<T>(
     const spanContext = trace.getSpanContext(propagation.extract(context.active(), headers, headerGetter));
     if (spanContext) links.push({ context: spanContext });
   }
-  return tracer().startActiveSpan(name, { kind: SpanKind.CONSUMER, links }, async (span) => {
-    try {
-      return await fn(span);
-    } catch (err) {
-      span.setStatus({ code: SpanStatusCode.ERROR });
-      throw err;
-    } finally {
-      span.end();
-    }
-  });
+  return tracer().startActiveSpan(name, { kind: SpanKind.CONSUMER, links }, (span) => endingSpan(span, fn));
 }

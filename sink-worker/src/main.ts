@@ -1,25 +1,17 @@
 import {
-  initTelemetry, createLogger, createMetricsRegistry, createKafka, createClickHouse, createUnaryWrapper, pingClickHouse,
-  runService, startGrpcServer, startOpsServer, type ReadinessCheck, type Stoppable,
+  createKafka, createClickHouse, createUnaryWrapper, pingClickHouse, runService, startGrpcServer, type ReadinessCheck, type Stoppable,
 } from '@polaris/shared';
 import { loadSinkWorkerConfig } from './config';
 import { EventsRawWriter } from './events/events-raw.writer';
 import { EventsConsumer } from './events/events.consumer';
 import { usageService } from './usage/usage.grpc';
 
-const SERVICE = 'sink-worker';
-const config = loadSinkWorkerConfig();
-const telemetry = initTelemetry(config.OTEL_SERVICE_NAME ?? SERVICE, config.OTEL_EXPORTER_OTLP_ENDPOINT);
-const logger = createLogger(SERVICE, config.LOG_LEVEL);
-
 // The sink-worker owns ClickHouse: it writes events (capability "sink") and answers usage
 // queries (capability "usage-api"). One process may play both roles; k8s scales them apart.
 await runService({
-  name: SERVICE,
-  logger,
-  shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
-  start: async () => {
-    const registry = createMetricsRegistry(SERVICE);
+  name: 'sink-worker',
+  loadConfig: loadSinkWorkerConfig,
+  build: async ({ config, logger, registry }) => {
     const ch = createClickHouse(config);
     const checks: ReadinessCheck[] = [{ name: 'clickhouse', check: () => pingClickHouse(ch) }];
     const parts: Stoppable[] = [];
@@ -46,14 +38,7 @@ await runService({
       checks.push({ name: 'consumer', check: async () => consumer.health() });
       parts.push({ name: 'consumer', stop: () => consumer.stop() });
     }
-
-    const ops = await startOpsServer({ host: config.OPS_HOST, port: config.OPS_PORT, registry, checks, logger });
-    return [
-      { name: 'readiness', stop: async () => ops.markShuttingDown() },
-      ...parts,
-      { name: 'clickhouse', stop: () => ch.close() },
-      { name: 'ops', stop: () => ops.stop() },
-      { name: 'telemetry', stop: () => telemetry.shutdown() },
-    ];
+    parts.push({ name: 'clickhouse', stop: () => ch.close() });
+    return { checks, parts };
   },
 });

@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../logger';
 import { callUnary, channelOptions, insecureChannel } from './client';
 import { startGrpcServer, type GrpcServer } from './server';
+import { eventually } from '../testing/eventually';
 
 const logger = createLogger('it-grpc-client', 'silent');
 
@@ -96,7 +97,7 @@ describe('internal gRPC channels', () => {
 
     const spread = connect(target);
     // The channel is ready with its first connection; let the second one come up.
-    for (let i = 0; i < 50 && Object.keys(await tally(spread, 2)).length < 2; i++) await new Promise((r) => setTimeout(r, 20));
+    await eventually(async () => (Object.keys(await tally(spread, 2)).length === 2 ? true : undefined), 'the second backend to join', 5_000, 20);
     const seen = await tally(spread, 10);
     expect(seen.a, JSON.stringify(seen)).toBeGreaterThanOrEqual(3);
     expect(seen.b, JSON.stringify(seen)).toBeGreaterThanOrEqual(3);

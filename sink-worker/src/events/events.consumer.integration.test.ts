@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { createLogger, createMetricsRegistry, encodeEventMessage, eventMessageKey, type NormalizedEvent } from '@polaris/shared';
+import { eventually } from '@polaris/shared/testing';
 import { EventsConsumer } from './events.consumer';
 import { EventsRawWriter } from './events-raw.writer';
 import { throwawayClickHouse, type ThrowawayClickHouse } from '../test-support/throwaway-clickhouse';
@@ -13,16 +14,6 @@ const ns = randomUUID();
 
 function event(i: number): NormalizedEvent {
   return { id: `e-${i}`, source: 'it', type: 'api.request', subject: `s-${i % 3}`, timeMs: Date.UTC(2026, 5, 1, 0, 0, i), data: { n: i } };
-}
-
-async function eventually<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 30_000): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  while (Date.now() < until) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`timed out waiting for ${what}`);
 }
 
 async function physicalRows(db: ThrowawayClickHouse): Promise<number> {
