@@ -17,3 +17,4 @@ export * from './contracts/events-topic';
 export * from './api-key';
 export * from './auth/api-key-authenticator';
 export * from './tracing';
+export * from './contracts/organization-id';

@@ -1,8 +1,7 @@
-import { normalizeCloudEvent, PolarisError, type createUnaryWrapper, type GrpcServiceBinding } from '@polaris/shared';
+import { normalizeCloudEvent, PolarisError, type createUnaryWrapper, type GrpcServiceBinding, requireOrganizationId } from '@polaris/shared';
 import { IngestService, type PublishRequest, type PublishResponse } from '@polaris/proto';
 import type { EventPublisher } from '../publish/event-publisher';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * polaris.v1.Ingest for internal callers (the gateway) that have already authenticated the org.
@@ -18,9 +17,7 @@ export function ingestService(
     definition: IngestService,
     implementation: {
       publish: unary<PublishRequest, PublishResponse>('polaris.v1.Ingest/Publish', async (req) => {
-        if (!UUID.test(req.organizationId)) {
-          throw new PolarisError('invalid_argument', 'invalid_organization_id', 'organization_id must be a UUID', 'organization_id');
-        }
+        requireOrganizationId(req.organizationId);
         if (req.events.length === 0) throw new PolarisError('invalid_argument', 'empty_batch', 'no events to publish', 'events');
         if (req.events.length > maxEventsPerRequest) {
           throw new PolarisError('payload_too_large', 'batch_too_large', `at most ${maxEventsPerRequest} events per call`, 'events');

@@ -1,4 +1,4 @@
-import { apiKeyPrefix, hashApiKey, PolarisError, type createUnaryWrapper, type GrpcServiceBinding } from '@polaris/shared';
+import { apiKeyPrefix, hashApiKey, PolarisError, type createUnaryWrapper, type GrpcServiceBinding, requireOrganizationId } from '@polaris/shared';
 import {
   IdentityService,
   type GetOrganizationRequest,
@@ -8,7 +8,6 @@ import {
 } from '@polaris/proto';
 import type { IdentityRepository, OrganizationRow } from './identity.repository';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const toProto = (o: OrganizationRow): Organization => ({ id: o.id, slug: o.slug, name: o.name, createdAt: o.createdAt });
 
@@ -27,9 +26,7 @@ export function identityService(repo: IdentityRepository, unary: ReturnType<type
         return { organization: toProto(key.organization), keyId: key.keyId, keyPrefix: key.prefix, scopes: key.scopes };
       }),
       getOrganization: unary<GetOrganizationRequest, Organization>('polaris.v1.Identity/GetOrganization', async (req) => {
-        if (!UUID.test(req.organizationId)) {
-          throw new PolarisError('invalid_argument', 'invalid_organization_id', 'organization_id must be a UUID', 'organization_id');
-        }
+        requireOrganizationId(req.organizationId);
         const org = await repo.findOrganization(req.organizationId);
         if (!org) throw new PolarisError('not_found', 'organization_not_found', 'organization not found');
         return toProto(org);

@@ -1,8 +1,7 @@
-import { PolarisError, type ClickHouseClient, type createUnaryWrapper, type GrpcServiceBinding } from '@polaris/shared';
+import { PolarisError, type ClickHouseClient, type createUnaryWrapper, type GrpcServiceBinding, requireOrganizationId } from '@polaris/shared';
 import { Aggregation, UsageService, WindowSize, type UsageQueryRequest, type UsageQueryResponse } from '@polaris/proto';
 import { queryUsage, type UsageQuery, type WindowSize as Window } from './usage.queries';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MAX_SUBJECTS = 100;
 
 const windows: Record<WindowSize, Window | undefined> = {
@@ -16,7 +15,7 @@ const windows: Record<WindowSize, Window | undefined> = {
 const bad = (field: string, code: string, message: string) => new PolarisError('invalid_argument', code, message, field);
 
 export function toUsageQuery(req: UsageQueryRequest): UsageQuery {
-  if (!UUID.test(req.organizationId)) throw bad('organization_id', 'invalid_organization_id', 'organization_id must be a UUID');
+  requireOrganizationId(req.organizationId);
   if (!req.eventType) throw bad('event_type', 'missing_event_type', 'event_type is required');
   if (!req.from) throw bad('from', 'missing_from', 'from is required');
   if (!req.to) throw bad('to', 'missing_to', 'to is required');
