@@ -1,4 +1,4 @@
-import { createKafka, createUnaryWrapper, channelOptions, insecureChannel, runService, startGrpcServer, ApiKeyAuthenticator } from '@polaris/shared';
+import { createHttpMetrics, createKafka, createUnaryWrapper, channelOptions, insecureChannel, runService, startGrpcServer, ApiKeyAuthenticator } from '@polaris/shared';
 import { IdentityClient } from '@polaris/proto';
 import { loadCollectorConfig } from './config';
 import { EventPublisher } from './publish/event-publisher';
@@ -21,7 +21,7 @@ await runService({
     const identity = new IdentityClient(config.IDENTITY_GRPC_ADDR, insecureChannel, channelOptions);
     const auth = new ApiKeyAuthenticator(identity, config.API_KEY_CACHE_TTL_MS);
 
-    const http = createHttpServer({ logger, maxBodyBytes: config.MAX_BODY_BYTES });
+    const http = createHttpServer({ logger, maxBodyBytes: config.MAX_BODY_BYTES, observe: createHttpMetrics(registry) });
     registerEventsRoute(http, { auth, publisher, maxEventsPerRequest: config.MAX_EVENTS_PER_REQUEST });
     await http.listen({ host: config.HTTP_HOST, port: config.HTTP_PORT });
 

@@ -13,6 +13,7 @@ const schema = baseConfigSchema.extend({
   /** Deadline for each call to a backend service. */
   BACKEND_DEADLINE_MS: z.coerce.number().int().positive().default(10_000),
   API_KEY_CACHE_TTL_MS: z.coerce.number().int().min(0).default(30_000),
+  MAX_BODY_BYTES: z.coerce.number().int().positive().default(256 * 1024),
   GRAPHIQL_ENABLED: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
 });
 

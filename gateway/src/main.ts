@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import { createSchema, createYoga } from 'graphql-yoga';
-import { inServerSpan, runService, ApiKeyAuthenticator } from '@polaris/shared';
+import { createHttpMetrics, inServerSpan, runService, ApiKeyAuthenticator } from '@polaris/shared';
 import { loadGatewayConfig } from './config';
 import { connectBackends } from './backends';
 import { typeDefs } from './graphql/schema';
@@ -10,7 +10,7 @@ import { contextFactory, type GatewayContext } from './graphql/context';
 await runService({
   name: 'gateway',
   loadConfig: loadGatewayConfig,
-  build: async ({ config, logger }) => {
+  build: async ({ config, logger, registry }) => {
     const backends = connectBackends({ identity: config.IDENTITY_GRPC_ADDR, usage: config.USAGE_GRPC_ADDR, ingest: config.INGEST_GRPC_ADDR });
     const auth = new ApiKeyAuthenticator(backends.identity, config.API_KEY_CACHE_TTL_MS);
     const yoga = createYoga({
@@ -20,9 +20,18 @@ await runService({
       logging: logger,
       landingPage: false,
     });
-    // Each request continues the caller's trace; the gRPC calls it makes join it.
+    const observe = createHttpMetrics(registry);
     const server = createServer((req, res) => {
-      void inServerSpan(`${req.method ?? 'GET'} /graphql`, req.headers, async () => {
+      const method = req.method ?? 'GET';
+      observe(method, yoga.graphqlEndpoint, res);
+      // Yoga buffers the whole body: refuse an oversized one before it is read.
+      if (Number(req.headers['content-length'] ?? 0) > config.MAX_BODY_BYTES) {
+        res.writeHead(413, { 'content-type': 'application/json', connection: 'close' });
+        res.end(JSON.stringify({ errors: [{ message: `the request body exceeds ${config.MAX_BODY_BYTES} bytes`, extensions: { code: 'body_too_large', field: 'body' } }] }));
+        return;
+      }
+      // Each request continues the caller's trace; the gRPC calls it makes join it.
+      void inServerSpan(`${method} ${yoga.graphqlEndpoint}`, req.headers, async () => {
         await yoga(req, res);
       });
     });

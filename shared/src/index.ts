@@ -18,3 +18,4 @@ export * from './api-key';
 export * from './auth/api-key-authenticator';
 export * from './tracing';
 export * from './contracts/organization-id';
+export * from './http-metrics';

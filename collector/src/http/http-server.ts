@@ -1,17 +1,21 @@
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
-import { httpStatusOf, PolarisError, type Logger } from '@polaris/shared';
+import { httpStatusOf, PolarisError, type HttpRequestObserver, type Logger } from '@polaris/shared';
 import { BATCH, SINGLE } from './events.route';
 
 /**
  * The collector's public HTTP server: JSON bodies only, a hard body limit, and one error shape
  * for everything: `{ "error": { "code", "message", "field"? } }`.
  */
-export function createHttpServer(opts: { logger: Logger; maxBodyBytes: number }): FastifyInstance {
+export function createHttpServer(opts: { logger: Logger; maxBodyBytes: number; observe: HttpRequestObserver }): FastifyInstance {
   const app = Fastify({
     loggerInstance: opts.logger as FastifyBaseLogger,
     bodyLimit: opts.maxBodyBytes,
     disableRequestLogging: true,
     return503OnClosing: true,
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    opts.observe(request.method, request.routeOptions.url ?? 'unmatched', reply.raw);
   });
 
   // Fastify parses text/plain by default; events are JSON only, so it must answer 415.

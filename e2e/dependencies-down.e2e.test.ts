@@ -1,0 +1,105 @@
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServices, type RunningSystem, type ServiceSpec } from '../scripts/src/services/launcher';
+import { E2E_PORTS } from './support/ports';
+import { createTenant, type Tenant } from './support/tenants';
+import { cloudEvent, postEvents } from './support/http';
+
+const repoRoot = fileURLToPath(new URL('..', import.meta.url));
+const identity = `127.0.0.1:${E2E_PORTS.identityGrpc}`;
+
+/** A loopback port with nothing listening: a dependency that is down. */
+async function closedPort(): Promise<string> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (!address || typeof address === 'string') throw new Error('no port');
+  return `127.0.0.1:${address.port}`;
+}
+
+/** Services of their own with one dependency pointed at nothing; alive, rightly not ready. */
+async function degraded(specs: ServiceSpec[]): Promise<RunningSystem> {
+  return startServices({
+    runFrom: 'bundle', // built by the global setup
+    repoRoot,
+    logDir: join(repoRoot, '.stack', 'logs', 'e2e-dependencies-down'),
+    specs: specs.map((s) => ({ ...s, waitFor: 'healthz' })),
+  });
+}
+
+describe('a dependency down gets a clear 503, never a 500 or a hang', () => {
+  let system: RunningSystem | undefined;
+  let tenant: Tenant;
+
+  beforeAll(async () => {
+    tenant = await createTenant();
+    system = await degraded([
+      {
+        name: 'collector',
+        opsPort: 19191,
+        env: { HTTP_PORT: '18181', GRPC_PORT: '15151', KAFKA_BROKERS: await closedPort(), IDENTITY_GRPC_ADDR: identity, PUBLISH_TIMEOUT_MS: '2000' },
+      },
+    ]);
+    const more = await degraded([
+      {
+        name: 'collector',
+        opsPort: 19192,
+        env: { HTTP_PORT: '18182', GRPC_PORT: '15152', IDENTITY_GRPC_ADDR: await closedPort() },
+      },
+      {
+        name: 'gateway',
+        opsPort: 19193,
+        env: { HTTP_PORT: '18183', IDENTITY_GRPC_ADDR: identity, USAGE_GRPC_ADDR: await closedPort(), INGEST_GRPC_ADDR: await closedPort() },
+      },
+    ]);
+    const first = system;
+    system = { services: [...first.services, ...more.services], stop: async () => (await more.stop(), await first.stop()) };
+  });
+  afterAll(() => system?.stop());
+
+  it('broker down: 503 broker_unavailable within the publish deadline, and not ready, naming the broker', async () => {
+    const res = await postEvents(tenant.apiKey, cloudEvent(), 'application/cloudevents+json', 'http://127.0.0.1:18181');
+    expect(res.status).toBe(503);
+    expect(res.body.error).toMatchObject({ code: 'broker_unavailable' });
+    expect((res.body.error as { message: string }).message).toMatch(/retry/);
+    const ready = await fetch('http://127.0.0.1:19191/readyz');
+    expect(ready.status).toBe(503);
+    expect(await ready.text()).toMatch(/broker/);
+  });
+
+  it('identity down: the collector answers 503 identity_unavailable', async () => {
+    const res = await postEvents(tenant.apiKey, cloudEvent(), 'application/cloudevents+json', 'http://127.0.0.1:18182');
+    expect(res.status).toBe(503);
+    expect(res.body.error).toMatchObject({ code: 'identity_unavailable' });
+  });
+
+  it('usage service down: only the field that needs it fails, with 503 usage_unavailable', async () => {
+    const url = 'http://127.0.0.1:18183/graphql';
+    const headers = { authorization: `Bearer ${tenant.apiKey}`, 'content-type': 'application/json', accept: 'application/graphql-response+json' };
+    const me = await fetch(url, { method: 'POST', headers, body: JSON.stringify({ query: '{ me { id } }' }) });
+    expect(me.status).toBe(200);
+    const usage = await fetch(url, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ query: '{ usage(eventType: "x", from: "2026-01-01T00:00:00Z", to: "2026-01-02T00:00:00Z") { rows { value } } }' }),
+    });
+    expect(usage.status).toBe(503);
+    const body = (await usage.json()) as { errors: Array<{ extensions: { code: string } }> };
+    expect(body.errors[0]?.extensions.code).toBe('usage_unavailable');
+  });
+
+  it('refuses an oversized GraphQL body before reading it, and counts requests by status', async () => {
+    const res = await fetch('http://127.0.0.1:18183/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: `{ me { id } } # ${'x'.repeat(300 * 1024)}` }),
+    });
+    expect(res.status).toBe(413);
+    const metrics = await (await fetch('http://127.0.0.1:19193/metrics')).text();
+    expect(metrics).toMatch(/http_server_request_seconds_count\{[^}]*status="413"[^}]*\} 1/);
+    expect(metrics).toMatch(/http_server_request_seconds_count\{[^}]*status="503"[^}]*\} 1/);
+  });
+});
