@@ -1,4 +1,4 @@
-import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
+import { Partitioners, type Consumer, type EachBatchPayload, type Kafka, type Producer } from 'kafkajs';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import { inBatchSpan, type Logger } from '@polaris/shared';
 import { planBatch, type DeadLetter } from './batch-plan';
@@ -55,7 +55,7 @@ export class EventsConsumer {
       minBytes: FETCH_MIN_BYTES,
       maxWaitTimeInMs: FETCH_MAX_WAIT_MS,
     });
-    this.dlq = kafka.producer({ allowAutoTopicCreation: false });
+    this.dlq = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
     const registers = [registry];
     this.written = new Counter({ name: 'sink_events_written_total', help: 'Events inserted into events_raw', registers });
     this.duplicates = new Counter({ name: 'sink_duplicates_dropped_total', help: 'Copies of already known events dropped', labelNames: ['where'], registers });
