@@ -36,3 +36,24 @@ export async function createApiKey(
     }
   }
 }
+
+/** What a listing shows of a key: enough to tell keys apart, nothing that could be used as one. */
+export interface ListedApiKey {
+  prefix: string;
+  name: string;
+  scopes: ApiKeyScope[];
+  createdAt: Date;
+  revokedAt: Date | null;
+}
+
+/** An organization's keys, revoked ones included, oldest first. */
+export async function listApiKeys(db: pg.ClientBase, org: string): Promise<{ organization: Organization; keys: ListedApiKey[] }> {
+  const organization = await findOrganization(db, org);
+  // The columns are named one by one, never `*`: secret_sha256 must not leave the database.
+  const result = await db.query<ListedApiKey>(
+    `SELECT prefix, name, scopes, created_at AS "createdAt", revoked_at AS "revokedAt"
+       FROM api_keys WHERE org_id = $1 ORDER BY created_at, prefix`,
+    [organization.id],
+  );
+  return { organization, keys: result.rows };
+}

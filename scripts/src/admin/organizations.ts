@@ -59,3 +59,15 @@ export async function findOrganization(db: pg.ClientBase, idOrSlug: string): Pro
   if (!row) throw new CliError(`no organization with ${byId ? 'id' : 'slug'} ${JSON.stringify(idOrSlug)}`);
   return row;
 }
+
+export interface ListedOrganization extends Organization {
+  createdAt: Date;
+}
+
+/** Every organization, oldest first, so a new one shows up at the bottom of the list. */
+export async function listOrganizations(db: pg.ClientBase): Promise<ListedOrganization[]> {
+  const result = await db.query<ListedOrganization>(
+    'SELECT id, slug, name, created_at AS "createdAt" FROM organizations ORDER BY created_at, slug',
+  );
+  return result.rows;
+}

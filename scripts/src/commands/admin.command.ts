@@ -28,6 +28,16 @@ export function registerAdminCommands(program: Command, config: () => CliConfig)
       if (options.json) console.log(JSON.stringify(created));
       else console.log(`organization created\n  id:   ${created.id}\n  slug: ${created.slug}\n  name: ${created.name}`);
     });
+  org
+    .command('list')
+    .description('list organizations')
+    .option('--json', 'print JSON')
+    .action(async (options: { json?: boolean }) => {
+      const { listOrganizations } = await import('../admin/organizations');
+      const { organizationsJson, organizationsText } = await import('../admin/listing');
+      const organizations = await withDatabase(config(), (db) => listOrganizations(db));
+      console.log(options.json ? organizationsJson(organizations) : organizationsText(organizations));
+    });
 
   const apiKey = program.command('api-key').description('manage API keys');
   apiKey
@@ -52,5 +62,31 @@ export function registerAdminCommands(program: Command, config: () => CliConfig)
       console.log(`API key ${created.prefix} (${created.scopes.join(', ')}) for ${created.organization.slug} (${created.organization.id}):`);
       console.log(created.key);
       console.log('Store it now: it is shown once, only its sha256 is kept.');
+    });
+  apiKey
+    .command('list')
+    .description("list an organization's API keys, revoked ones included; never shows a secret")
+    .requiredOption('--org <org>', 'organization id or slug')
+    .option('--json', 'print JSON')
+    .action(async (options: { org: string; json?: boolean }) => {
+      const { listApiKeys } = await import('../admin/api-keys.repository');
+      const { apiKeysJson, apiKeysText } = await import('../admin/listing');
+      const { organization, keys } = await withDatabase(config(), (db) => listApiKeys(db, options.org));
+      console.log(options.json ? apiKeysJson(keys) : apiKeysText(organization, keys));
+    });
+  apiKey
+    .command('revoke')
+    .description('revoke an API key by its prefix; revoking twice is harmless')
+    .requiredOption('--prefix <prefix>', 'the key prefix, pol_xxxxxxxx (as shown by `api-key list`)')
+    .option('--org <org>', 'organization id or slug the key must belong to; refuses otherwise')
+    .action(async (options: { prefix: string; org?: string }) => {
+      const { revokeApiKey, REVOCATION_DELAY_NOTE } = await import('../admin/api-key-revocation');
+      const revoked = await withDatabase(config(), (db) =>
+        revokeApiKey(db, { prefix: options.prefix, ...(options.org !== undefined ? { org: options.org } : {}) }),
+      );
+      const which = `API key ${revoked.prefix} (${revoked.name}) of ${revoked.organization.slug}`;
+      const at = revoked.revokedAt.toISOString();
+      console.log(revoked.alreadyRevoked ? `${which} was already revoked at ${at}` : `${which} revoked at ${at}`);
+      console.log(REVOCATION_DELAY_NOTE);
     });
 }
