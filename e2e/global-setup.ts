@@ -17,7 +17,8 @@ export default async function setup(): Promise<() => Promise<void>> {
     runFrom: 'bundle',
     repoRoot,
     logDir: join(repoRoot, '.stack', 'logs', 'e2e'),
-    specs: localSpecs(E2E_PORTS, { LOG_LEVEL: 'info', SHUTDOWN_TIMEOUT_MS: '8000' }),
+    // A short key cache so the revocation test does not wait out the 30 s default.
+    specs: localSpecs(E2E_PORTS, { LOG_LEVEL: 'info', SHUTDOWN_TIMEOUT_MS: '8000', API_KEY_CACHE_TTL_MS: '1000' }),
     readyDeadlineMs: 90_000,
   });
   return () => system.stop();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createTenant } from './support/tenants';
+import { createTenant, revokeKeys } from './support/tenants';
 import { cloudEvent, eventually, graphql, postEvents } from './support/http';
 
 const COUNT = /* GraphQL */ `
@@ -54,6 +54,18 @@ describe('tenancy: the org comes only from the credential', () => {
       expect(gateway.status).toBe(401);
       expect(gateway.errors?.[0]?.extensions?.code).toMatch(/^(missing_api_key|invalid_api_key)$/);
     }
+  });
+
+  it('stops accepting a revoked key on both doors once the key cache expires', async () => {
+    const tenant = await createTenant();
+    expect((await postEvents(tenant.apiKey, cloudEvent())).status).toBe(202);
+    await revokeKeys(tenant.orgId);
+    await eventually(async () => ((await postEvents(tenant.apiKey, cloudEvent())).status === 401 ? true : undefined), 'the collector to refuse the key');
+    const gateway = await eventually(async () => {
+      const res = await graphql(tenant.apiKey, '{ me { id } }');
+      return res.status === 401 ? res : undefined;
+    }, 'the gateway to refuse the key');
+    expect(gateway.errors?.[0]?.extensions?.code).toBe('invalid_api_key');
   });
 
   it('enforces key scopes', async () => {

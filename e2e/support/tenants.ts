@@ -9,11 +9,26 @@ export interface Tenant {
   apiKey: string;
 }
 
-/** A fresh organization with one API key, so tests never see each other's data. */
-export async function createTenant(scopes: ApiKeyScope[] = ['events:write', 'usage:read']): Promise<Tenant> {
+async function withClient<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: DATABASE_URL });
   await client.connect();
   try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Revokes every key of an organization, as `polaris api-key revoke` does for one. */
+export function revokeKeys(orgId: string): Promise<void> {
+  return withClient(async (client) => {
+    await client.query('UPDATE api_keys SET revoked_at = now() WHERE org_id = $1 AND revoked_at IS NULL', [orgId]);
+  });
+}
+
+/** A fresh organization with one API key, so tests never see each other's data. */
+export function createTenant(scopes: ApiKeyScope[] = ['events:write', 'usage:read']): Promise<Tenant> {
+  return withClient(async (client) => {
     const slug = `e2e-${randomUUID().slice(0, 8)}`;
     const { rows } = await client.query<{ id: string }>('INSERT INTO organizations (slug, name) VALUES ($1, $2) RETURNING id', [slug, slug]);
     const orgId = rows[0]?.id;
@@ -23,7 +38,5 @@ export async function createTenant(scopes: ApiKeyScope[] = ['events:write', 'usa
       orgId, 'e2e', key.prefix, key.sha256, scopes,
     ]);
     return { orgId, apiKey: key.key };
-  } finally {
-    await client.end();
-  }
+  });
 }
