@@ -1,4 +1,4 @@
-import { normalizeCloudEvent, PolarisError, type createUnaryWrapper, type GrpcServiceBinding, requireOrganizationId } from '@polaris/shared';
+import { normalizeCloudEvent, PolarisError, type UnaryWrapper, type GrpcServiceBinding, requireOrganizationId } from '@polaris/shared';
 import { IngestService, type PublishRequest, type PublishResponse } from '@polaris/proto';
 import type { EventPublisher } from '../publish/event-publisher';
 
@@ -9,7 +9,7 @@ import type { EventPublisher } from '../publish/event-publisher';
  */
 export function ingestService(
   publisher: EventPublisher,
-  unary: ReturnType<typeof createUnaryWrapper>,
+  unary: UnaryWrapper,
   maxEventsPerRequest: number,
 ): GrpcServiceBinding {
   return {

@@ -1,4 +1,4 @@
-import { apiKeyPrefix, hashApiKey, PolarisError, type createUnaryWrapper, type GrpcServiceBinding, requireOrganizationId } from '@polaris/shared';
+import { apiKeyPrefix, hashApiKey, PolarisError, type UnaryWrapper, type GrpcServiceBinding, requireOrganizationId } from '@polaris/shared';
 import {
   IdentityService,
   type GetOrganizationRequest,
@@ -12,7 +12,7 @@ import type { IdentityRepository, OrganizationRow } from './identity.repository'
 const toProto = (o: OrganizationRow): Organization => ({ id: o.id, slug: o.slug, name: o.name, createdAt: o.createdAt });
 
 /** polaris.v1.Identity over PostgreSQL. */
-export function identityService(repo: IdentityRepository, unary: ReturnType<typeof createUnaryWrapper>): GrpcServiceBinding {
+export function identityService(repo: IdentityRepository, unary: UnaryWrapper): GrpcServiceBinding {
   return {
     name: 'polaris.v1.Identity',
     definition: IdentityService,

@@ -81,6 +81,9 @@ export async function startGrpcServer(opts: {
   };
 }
 
+/** Turns a promise-returning handler into a grpc-js unary handler (see createUnaryWrapper). */
+export type UnaryWrapper = <Req, Res>(method: string, handler: (request: Req, ctx: RpcContext) => Promise<Res>) => handleUnaryCall<Req, Res>;
+
 export interface RpcContext {
   /** Time left before the caller's deadline, if it set one. */
   deadline?: Date;
@@ -92,7 +95,7 @@ export interface RpcContext {
  * PolarisError code. Unexpected errors are logged here, once, and reach the caller as INTERNAL
  * without internals.
  */
-export function createUnaryWrapper(logger: Logger, registry: Registry) {
+export function createUnaryWrapper(logger: Logger, registry: Registry): UnaryWrapper {
   const duration = new Histogram({
     name: 'grpc_server_handled_seconds',
     help: 'Time to handle a unary RPC, by method and outcome code',

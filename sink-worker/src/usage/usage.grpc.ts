@@ -1,4 +1,4 @@
-import { PolarisError, type ClickHouseClient, type createUnaryWrapper, type GrpcServiceBinding, requireOrganizationId } from '@polaris/shared';
+import { PolarisError, type ClickHouseClient, type UnaryWrapper, type GrpcServiceBinding, requireOrganizationId } from '@polaris/shared';
 import { Aggregation, UsageService, WindowSize, type UsageQueryRequest, type UsageQueryResponse } from '@polaris/proto';
 import { queryUsage, type UsageQuery, type WindowSize as Window } from './usage.queries';
 
@@ -41,7 +41,7 @@ export function toUsageQuery(req: UsageQueryRequest): UsageQuery {
 }
 
 /** polaris.v1.Usage over ClickHouse. The namespace is always the caller's organization. */
-export function usageService(ch: ClickHouseClient, unary: ReturnType<typeof createUnaryWrapper>): GrpcServiceBinding {
+export function usageService(ch: ClickHouseClient, unary: UnaryWrapper): GrpcServiceBinding {
   return {
     name: 'polaris.v1.Usage',
     definition: UsageService,
