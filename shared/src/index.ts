@@ -19,3 +19,4 @@ export * from './auth/api-key-authenticator';
 export * from './tracing';
 export * from './contracts/organization-id';
 export * from './http-metrics';
+export * from './contracts/dead-letter';

@@ -2,7 +2,7 @@ import type { Registry } from 'prom-client';
 import type { BaseConfig } from './config';
 import { createLogger, type Logger } from './logger';
 import { createMetricsRegistry } from './metrics';
-import { startOpsServer, type ReadinessCheck } from './ops-server';
+import { startOpsServer, type LivenessCheck, type ReadinessCheck } from './ops-server';
 import { initTelemetry } from './telemetry';
 
 /** Something that must be stopped on shutdown. */
@@ -15,11 +15,18 @@ export interface ServiceContext<C> {
   config: C;
   logger: Logger;
   registry: Registry;
+  /**
+   * For a part that has failed for good (a consumer that stopped and will not restart): logs
+   * it, drains the rest in order and exits non-zero, so the orchestrator restarts the process.
+   */
+  fail(reason: Error): void;
 }
 
 export interface BuiltService {
   /** What /readyz asks; empty means "ready when started". */
   checks: ReadinessCheck[];
+  /** What /healthz asks besides "the event loop answers"; a failure there gets the pod restarted. */
+  liveness?: LivenessCheck[];
   /** Stopped in this order: stop accepting → stop consumers → flush writers → close pools. */
   parts: Stoppable[];
 }
@@ -50,10 +57,19 @@ export async function runService<C extends BaseConfig>(opts: {
   const registry = createMetricsRegistry(opts.name);
 
   let stopping = false;
-  let parts: Stoppable[];
+  let parts: Stoppable[] = [];
+  let failure: Error | undefined;
+  const fail = (reason: Error) => {
+    if (failure) return;
+    failure = reason;
+    logger.fatal({ err: reason }, `${opts.name} cannot go on: ${reason.message}; exiting so that it is restarted`);
+    void shutdown('fatal');
+  };
   try {
-    const built = await opts.build({ config, logger, registry });
-    const ops = await startOpsServer({ host: config.OPS_HOST, port: config.OPS_PORT, registry, checks: built.checks, logger });
+    const built = await opts.build({ config, logger, registry, fail });
+    const ops = await startOpsServer({
+      host: config.OPS_HOST, port: config.OPS_PORT, registry, checks: built.checks, liveness: built.liveness, logger,
+    });
     parts = [
       { name: 'readiness', stop: async () => ops.markShuttingDown() },
       ...built.parts,
@@ -66,7 +82,7 @@ export async function runService<C extends BaseConfig>(opts: {
   }
   logger.info(`${opts.name} started`);
 
-  const shutdown = async (signal: string) => {
+  async function shutdown(signal: string): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, `${opts.name} shutting down`);
@@ -87,8 +103,8 @@ export async function runService<C extends BaseConfig>(opts: {
     }
     clearTimeout(deadline);
     logger.info(`${opts.name} stopped`);
-    process.exit(failed ? 1 : 0);
-  };
+    process.exit(failed || failure ? 1 : 0);
+  }
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
 }

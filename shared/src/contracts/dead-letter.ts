@@ -1,0 +1,45 @@
+/**
+ * The dead-letter topic contract. A dead letter carries the original message bytes and key
+ * unchanged, the original headers, and these headers saying why and where it came from. Written
+ * by the sink-worker and by `polaris dead-letter skip`; read by operators and the DLQ tools.
+ */
+export const DEAD_LETTER_HEADERS = {
+  /** A stable code: invalid_json, invalid_schema, invalid_event, store_rejected, handler_error, operator_skip. */
+  reason: 'polaris-dlq-reason',
+  /** Human-readable detail (the validation issue, the ClickHouse error), at most 1,000 characters. */
+  detail: 'polaris-dlq-detail',
+  /** `topic/partition/offset` of the original message. */
+  source: 'polaris-dlq-source',
+  /** When it was dead-lettered, ISO 8601. */
+  at: 'polaris-dlq-at',
+} as const;
+
+const MAX_DETAIL_CHARS = 1_000;
+
+type Headers = Record<string, Buffer | string | (Buffer | string)[] | undefined>;
+
+export interface DeadLetterInput {
+  topic: string;
+  partition: number;
+  offset: string;
+  key?: Buffer | string | null;
+  value: Buffer | null;
+  headers?: Headers;
+  reason: string;
+  detail: string;
+}
+
+/** The message to send to the dead-letter topic for one original message. */
+export function deadLetterMessage(d: DeadLetterInput, now = new Date()): { key?: Buffer | string | null; value: Buffer | null; headers: Headers } {
+  return {
+    key: d.key ?? null,
+    value: d.value,
+    headers: {
+      ...d.headers,
+      [DEAD_LETTER_HEADERS.reason]: d.reason,
+      [DEAD_LETTER_HEADERS.detail]: d.detail.slice(0, MAX_DETAIL_CHARS),
+      [DEAD_LETTER_HEADERS.source]: `${d.topic}/${d.partition}/${d.offset}`,
+      [DEAD_LETTER_HEADERS.at]: now.toISOString(),
+    },
+  };
+}
