@@ -21,13 +21,9 @@ export function createHttpServer(opts: { logger: Logger; maxBodyBytes: number; o
 
   // Fastify parses text/plain by default; events are JSON only, so it must answer 415.
   app.removeContentTypeParser('text/plain');
-  app.addContentTypeParser([SINGLE, BATCH], { parseAs: 'string' }, (_req, body, done) => {
-    try {
-      done(null, JSON.parse(body as string));
-    } catch {
-      done(new PolarisError('invalid_argument', 'invalid_json', 'the request body is not valid JSON', 'body'));
-    }
-  });
+  // The CloudEvents types parse exactly like application/json: a "__proto__" key would otherwise
+  // be accepted and then silently dropped from `data` when the event is validated.
+  app.addContentTypeParser([SINGLE, BATCH], { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
 
   app.setErrorHandler((err: FastifyError | PolarisError, request, reply) => {
     const perr = toPolarisError(err);
@@ -59,7 +55,13 @@ function toPolarisError(err: FastifyError | PolarisError): PolarisError {
       return new PolarisError('invalid_argument', 'empty_body', 'the request body is empty', 'body');
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return new PolarisError('invalid_argument', 'invalid_content_length', err.message, 'content-length');
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return new PolarisError('invalid_argument', 'invalid_json', 'the request body is not valid JSON (or has a "__proto__" or "constructor.prototype" key)', 'body');
   }
   if (err.statusCode === 400) return new PolarisError('invalid_argument', 'invalid_json', 'the request body is not valid JSON', 'body');
+  // Any other error Fastify attributes to the request stays a client error: a 500 means our fault.
+  if (err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500) {
+    return new PolarisError('invalid_argument', 'invalid_request', err.message);
+  }
   return new PolarisError('internal', 'internal', 'internal error');
 }

@@ -1,7 +1,17 @@
-import { normalizeCloudEvent, PolarisError, type UnaryWrapper, type GrpcServiceBinding, requireOrganizationId } from '@polaris/shared';
+import { MAX_DATA_DEPTH, normalizeCloudEvent, PolarisError, type UnaryWrapper, type GrpcServiceBinding, requireOrganizationId } from '@polaris/shared';
 import { IngestService, type PublishRequest, type PublishResponse } from '@polaris/proto';
 import type { EventPublisher } from '../publish/event-publisher';
 
+/**
+ * `data` is a google.protobuf.Struct, which ts-proto refuses to decode past object depth 32 (see
+ * MAX_DATA_DEPTH): such a request never reaches the handler, so the server answers this instead.
+ */
+const DATA_TOO_DEEP = new PolarisError(
+  'invalid_argument',
+  'invalid_event',
+  `events[].data: must be nested at most ${MAX_DATA_DEPTH} levels deep (data itself is level 1; each object or array inside adds one)`,
+  'events[].data',
+);
 
 /**
  * polaris.v1.Ingest for internal callers (the gateway) that have already authenticated the org.
@@ -15,6 +25,7 @@ export function ingestService(
   return {
     name: 'polaris.v1.Ingest',
     definition: IngestService,
+    tooDeep: DATA_TOO_DEEP,
     implementation: {
       publish: unary<PublishRequest, PublishResponse>('polaris.v1.Ingest/Publish', async (req) => {
         requireOrganizationId(req.organizationId);
@@ -23,8 +34,13 @@ export function ingestService(
           throw new PolarisError('payload_too_large', 'batch_too_large', `at most ${maxEventsPerRequest} events per call`, 'events');
         }
         const now = Date.now();
-        const events = req.events.map((ev, i) =>
-          normalizeCloudEvent(
+        const events = req.events.map((ev, i) => {
+          const path = `events[${i}].`;
+          // A Timestamp beyond what Date holds decodes to an Invalid Date, whose toISOString throws.
+          if (ev.time && Number.isNaN(ev.time.getTime())) {
+            throw new PolarisError('invalid_argument', 'invalid_event', `${path}time: must be between 1970 and 2100`, `${path}time`);
+          }
+          return normalizeCloudEvent(
             {
               specversion: '1.0',
               id: ev.id,
@@ -35,9 +51,9 @@ export function ingestService(
               ...(ev.data ? { data: ev.data } : {}),
             },
             now,
-            `events[${i}].`,
-          ),
-        );
+            path,
+          );
+        });
         await publisher.publish(req.organizationId, events, now);
         return { accepted: events.length };
       }),

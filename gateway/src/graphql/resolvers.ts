@@ -1,5 +1,5 @@
 import { DateTimeResolver, JSONObjectResolver } from 'graphql-scalars';
-import { callUnary, PolarisError } from '@polaris/shared';
+import { callUnary, normalizeCloudEvent } from '@polaris/shared';
 import { Aggregation, WindowSize } from '@polaris/proto';
 import type { GatewayContext } from './context';
 import { toGraphQLError } from './errors';
@@ -72,9 +72,21 @@ export const resolvers = {
   Mutation: {
     recordUsage: guarded(async ({ input }: RecordUsageArgs, ctx) => {
       const { organizationId } = await ctx.principal('events:write');
-      if (input.data !== undefined && input.data !== null && typeof input.data !== 'object') {
-        throw new PolarisError('invalid_argument', 'invalid_event', 'data must be a JSON object', 'input.data');
-      }
+      // The same validator as the collector, before anything is encoded: the gRPC encoder would
+      // overflow on very deep data and silently turn lone surrogates into U+FFFD.
+      const event = normalizeCloudEvent(
+        {
+          specversion: '1.0',
+          id: input.id,
+          source: input.source,
+          type: input.type,
+          subject: input.subject,
+          ...(input.time ? { time: input.time.toISOString() } : {}),
+          ...(input.data !== undefined && input.data !== null ? { data: input.data } : {}),
+        },
+        Date.now(),
+        'input.',
+      );
       const { ingest } = ctx.backends;
       const res = await callUnary(
         'ingest',
@@ -83,12 +95,12 @@ export const resolvers = {
           organizationId,
           events: [
             {
-              id: input.id,
-              source: input.source,
-              type: input.type,
-              subject: input.subject,
-              time: input.time ?? undefined,
-              data: input.data ?? undefined,
+              id: event.id,
+              source: event.source,
+              type: event.type,
+              subject: event.subject,
+              time: new Date(event.timeMs),
+              data: event.data,
             },
           ],
         },

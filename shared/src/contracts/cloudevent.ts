@@ -1,14 +1,20 @@
 import { z } from 'zod';
 import { PolarisError } from '../errors';
+import { findJsonProblem, isWellFormedUnicode, MAX_DATA_DEPTH, NOT_WELL_FORMED } from './json-limits';
+
+export { MAX_DATA_DEPTH } from './json-limits';
 
 /** Largest `data` we store per event, serialized. Usage events are small; big blobs are a bug. */
 export const MAX_EVENT_DATA_BYTES = 64 * 1024;
 /** Events dated further ahead than this are refused: a clock bug, not usage. */
 export const MAX_FUTURE_SKEW_MS = 24 * 60 * 60 * 1000;
 /** DateTime in ClickHouse ends in 2106; we stop well before. */
-const MAX_TIME_MS = Date.UTC(2100, 0, 1);
+export const MAX_EVENT_TIME_MS = Date.UTC(2100, 0, 1);
 
-const attribute = (max: number) => z.string().min(1, 'must not be empty').max(max, `must be at most ${max} characters`);
+/** ClickHouse refuses lone surrogates (Code 25), so a string it cannot store is refused here. */
+const wellFormed = (s: z.ZodString) => s.refine(isWellFormedUnicode, NOT_WELL_FORMED);
+const attribute = (max: number) =>
+  wellFormed(z.string().min(1, 'must not be empty').max(max, `must be at most ${max} characters`));
 
 /**
  * CloudEvents 1.0, structured JSON mode. `subject` is required: it is the customer the usage is
@@ -22,10 +28,8 @@ export const cloudEventSchema = z.object({
   type: attribute(256).regex(/^[A-Za-z0-9._:/-]+$/, 'may contain only letters, digits and . _ : / -'),
   subject: attribute(256),
   time: z.string().optional(),
-  datacontenttype: z
-    .string()
-    .regex(/^application\/(.+\+)?json(;.*)?$/, 'only JSON data is accepted')
-    .optional(),
+  datacontenttype: wellFormed(z.string().regex(/^application\/(.+\+)?json(;.*)?$/, 'only JSON data is accepted')).optional(),
+  // Values are not walked here (z.unknown): checkStorableEvent walks them iteratively.
   data: z.record(z.string(), z.unknown(), { error: 'must be a JSON object' }).optional(),
 });
 
@@ -40,18 +44,75 @@ export interface NormalizedEvent {
   data: Record<string, unknown>;
 }
 
+/** What is wrong with an event and where; `field` is prefixed with the caller's path. */
+export interface EventProblem {
+  field: string;
+  reason: string;
+}
+
 function invalid(field: string, message: string): PolarisError {
   return new PolarisError('invalid_argument', 'invalid_event', `${field}: ${message}`, field);
 }
 
-/** RFC 3339 with an explicit offset; `Date.parse` alone accepts far too much. */
-const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/i;
+/**
+ * The one check, shared by every producer (collector HTTP and Ingest gRPC, through
+ * normalizeCloudEvent) and the sink's topic decoder (eventMessageSchema), that an event can be
+ * stored: well-formed Unicode in every attribute and in every key and string of `data`, `data` at
+ * most MAX_DATA_DEPTH deep and MAX_EVENT_DATA_BYTES of JSON, time within what ClickHouse holds.
+ * The depth walk comes first and is iterative: only after it is JSON.stringify safe to call.
+ */
+export function checkStorableEvent(event: NormalizedEvent, path = ''): EventProblem | undefined {
+  for (const name of ['id', 'source', 'type', 'subject'] as const) {
+    if (!isWellFormedUnicode(event[name])) return { field: `${path}${name}`, reason: NOT_WELL_FORMED };
+  }
+  const problem = findJsonProblem(event.data, `${path}data`, MAX_DATA_DEPTH);
+  if (problem) return problem;
+  if (Buffer.byteLength(JSON.stringify(event.data)) > MAX_EVENT_DATA_BYTES) {
+    return { field: `${path}data`, reason: `must be at most ${MAX_EVENT_DATA_BYTES} bytes of JSON` };
+  }
+  if (!Number.isSafeInteger(event.timeMs) || event.timeMs < 0 || event.timeMs >= MAX_EVENT_TIME_MS) {
+    return { field: `${path}time`, reason: 'must be between 1970 and 2100' };
+  }
+  return undefined;
+}
+
+/**
+ * RFC 3339 date-time with an explicit offset (`t`/`z` may be lower case, as RFC 3339 allows).
+ * The components are checked by hand: `Date.parse` rolls Feb 30 over into March.
+ */
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(?:Z|([+-])(\d{2}):(\d{2}))$/i;
+const RFC3339_HINT = 'must be an RFC 3339 timestamp with a time zone, e.g. 2026-01-31T12:00:00.123Z';
+
+function daysInMonth(year: number, month: number): number {
+  if (month === 2) return year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : 28;
+  return [4, 6, 9, 11].includes(month) ? 30 : 31;
+}
+
+/** Epoch ms of a calendar time; setUTCFullYear, unlike Date.UTC, keeps years 0–99 as written. */
+function utcMs(year: number, month: number, day: number, hour: number, minute: number, second: number, ms: number): number {
+  const d = new Date(0);
+  d.setUTCFullYear(year, month - 1, day);
+  d.setUTCHours(hour, minute, second, ms);
+  return d.getTime();
+}
 
 export function parseEventTime(value: string, field: string, nowMs: number): number {
-  if (!RFC3339.test(value)) throw invalid(field, 'must be an RFC 3339 timestamp with a time zone, e.g. 2026-01-31T12:00:00.123Z');
-  const ms = Date.parse(value);
-  if (Number.isNaN(ms)) throw invalid(field, 'is not a valid date');
-  if (ms < 0 || ms >= MAX_TIME_MS) throw invalid(field, 'must be between 1970 and 2100');
+  const m = RFC3339.exec(value);
+  if (!m) throw invalid(field, RFC3339_HINT);
+  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];
+  if (month < 1 || month > 12) throw invalid(field, `month ${m[2]} does not exist`);
+  if (day < 1 || day > daysInMonth(year, month)) throw invalid(field, `day ${m[3]} does not exist in ${m[1]}-${m[2]}`);
+  if (hour > 23) throw invalid(field, 'hour must be 00 to 23');
+  if (minute > 59) throw invalid(field, 'minute must be 00 to 59');
+  // ClickHouse DateTime and JavaScript time have no leap seconds, so 60 cannot be stored as sent.
+  if (second > 59) throw invalid(field, 'second must be 00 to 59 (leap seconds are not accepted)');
+  const [sign, offHours, offMinutes] = [m[8], Number(m[9] ?? 0), Number(m[10] ?? 0)];
+  if (offHours > 23 || offMinutes > 59) throw invalid(field, 'the offset must be between -23:59 and +23:59');
+  // Kept to the millisecond; further digits are dropped, not rounded (as Date.parse does).
+  const millis = Number((m[7] ?? '').padEnd(3, '0').slice(0, 3));
+  const offsetMs = (sign === '-' ? -1 : 1) * (offHours * 60 + offMinutes) * 60_000;
+  const ms = utcMs(year, month, day, hour, minute, second, millis) - offsetMs;
+  if (ms < 0 || ms >= MAX_EVENT_TIME_MS) throw invalid(field, 'must be between 1970 and 2100');
   if (ms > nowMs + MAX_FUTURE_SKEW_MS) throw invalid(field, 'is more than 24 hours in the future');
   return ms;
 }
@@ -68,16 +129,15 @@ export function normalizeCloudEvent(input: unknown, nowMs: number, path = ''): N
     throw invalid(field, issue?.message ?? 'is not a CloudEvent');
   }
   const ev = parsed.data;
-  const data = ev.data ?? {};
-  if (Buffer.byteLength(JSON.stringify(data)) > MAX_EVENT_DATA_BYTES) {
-    throw invalid(`${path}data`, `must be at most ${MAX_EVENT_DATA_BYTES} bytes of JSON`);
-  }
-  return {
+  const event: NormalizedEvent = {
     id: ev.id,
     source: ev.source,
     type: ev.type,
     subject: ev.subject,
     timeMs: ev.time === undefined ? nowMs : parseEventTime(ev.time, `${path}time`, nowMs),
-    data,
+    data: ev.data ?? {},
   };
+  const problem = checkStorableEvent(event, path);
+  if (problem) throw invalid(problem.field, problem.reason);
+  return event;
 }

@@ -1,4 +1,4 @@
-import { Server, ServerCredentials, type ServiceDefinition, type UntypedServiceImplementation, type handleUnaryCall } from '@grpc/grpc-js';
+import { Server, ServerCredentials, type MethodDefinition, type ServiceDefinition, type UntypedServiceImplementation, type handleUnaryCall } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import { context, propagation, SpanStatusCode, trace } from '@opentelemetry/api';
 import { Histogram, type Registry } from 'prom-client';
@@ -17,6 +17,50 @@ export interface GrpcServiceBinding {
   name: string;
   definition: ServiceDefinition;
   implementation: UntypedServiceImplementation;
+  /**
+   * The answer when a request nests too deeply to decode (ts-proto stops at 100 nested messages,
+   * i.e. a google.protobuf.Struct about 33 objects deep), so it can name the nesting field.
+   */
+  tooDeep?: PolarisError;
+}
+
+/**
+ * What a handler receives instead of a request whose bytes could not be decoded. grpc-js would
+ * answer INTERNAL for a throwing deserializer, but bad bytes are the caller's fault: the unary
+ * wrapper turns this into INVALID_ARGUMENT.
+ */
+class UndecodableRequest {
+  constructor(readonly error: PolarisError) {}
+}
+
+function isTooDeep(err: unknown): boolean {
+  // ts-proto's guard and the wire reader's ("maximum recursion depth"), or a stack overflow from
+  // a decoder without one. Not every RangeError: "premature EOF" is one too.
+  return err instanceof Error && /recursion limit|recursion depth|maximum call stack/i.test(err.message);
+}
+
+function withTolerantDecoding(binding: GrpcServiceBinding): ServiceDefinition {
+  const methods = Object.entries(binding.definition as Record<string, MethodDefinition<unknown, unknown>>);
+  return Object.fromEntries(
+    methods.map(([name, method]) => [
+      name,
+      {
+        ...method,
+        requestDeserialize: (bytes: Buffer) => {
+          try {
+            return method.requestDeserialize(bytes);
+          } catch (err) {
+            const reason = err instanceof Error ? err.message : String(err);
+            return new UndecodableRequest(
+              isTooDeep(err) && binding.tooDeep
+                ? binding.tooDeep
+                : new PolarisError('invalid_argument', 'undecodable_request', `the request could not be decoded: ${reason}`),
+            );
+          }
+        },
+      },
+    ]),
+  );
 }
 
 /**
@@ -49,7 +93,7 @@ export async function startGrpcServer(opts: {
   const health = new HealthImplementation({ '': 'NOT_SERVING' });
   health.addToServer(server);
   for (const s of opts.services) {
-    server.addService(s.definition, s.implementation);
+    server.addService(withTolerantDecoding(s), s.implementation);
     health.setStatus(s.name, 'NOT_SERVING');
   }
   const port = await new Promise<number>((resolve, reject) => {
@@ -116,6 +160,7 @@ export function createUnaryWrapper(logger: Logger, registry: Registry): UnaryWra
         try {
           const deadline = call.getDeadline();
           const ctx: RpcContext = deadline instanceof Date ? { deadline } : {};
+          if (call.request instanceof UndecodableRequest) throw call.request.error;
           callback(null, await handler(call.request, ctx));
         } catch (err) {
           const perr = asPolarisError(err);
