@@ -1,5 +1,6 @@
 import {
-  createKafka, createClickHouse, createUnaryWrapper, pingClickHouse, runService, startGrpcServer, type ReadinessCheck, type Stoppable,
+  createKafka, createClickHouse, createUnaryWrapper, pingClickHouse, runService, startGrpcServer, type LivenessCheck, type ReadinessCheck,
+  type Stoppable,
 } from '@polaris/shared';
 import { loadSinkWorkerConfig } from './config';
 import { EventsRawWriter } from './events/events-raw.writer';
@@ -11,9 +12,10 @@ import { usageService } from './usage/usage.grpc';
 await runService({
   name: 'sink-worker',
   loadConfig: loadSinkWorkerConfig,
-  build: async ({ config, logger, registry }) => {
+  build: async ({ config, logger, registry, fail }) => {
     const ch = createClickHouse(config);
     const checks: ReadinessCheck[] = [{ name: 'clickhouse', check: () => pingClickHouse(ch) }];
+    const liveness: LivenessCheck[] = [];
     const parts: Stoppable[] = [];
 
     if (config.CAPABILITIES.includes('usage-api')) {
@@ -30,15 +32,24 @@ await runService({
       const consumer = new EventsConsumer(
         kafka,
         new EventsRawWriter(ch),
-        { groupId: config.KAFKA_GROUP_ID, topic: config.EVENTS_TOPIC, dlqTopic: config.EVENTS_DLQ_TOPIC },
+        {
+          groupId: config.KAFKA_GROUP_ID,
+          topic: config.EVENTS_TOPIC,
+          dlqTopic: config.EVENTS_DLQ_TOPIC,
+          stallTimeoutMs: config.SINK_STALL_TIMEOUT_MS,
+          // Stopped for good (kafkajs will not restart it): exit, so that the pod is restarted.
+          onStopped: (err) => fail(new Error(`events consumer stopped: ${err.message}`, { cause: err })),
+        },
         logger,
         registry,
       );
       await consumer.start();
+      // Readiness: joined and making progress (not stalled). Liveness: not stopped for good.
       checks.push({ name: 'consumer', check: async () => consumer.health() });
+      liveness.push({ name: 'consumer', check: () => consumer.liveness() });
       parts.push({ name: 'consumer', stop: () => consumer.stop() });
     }
     parts.push({ name: 'clickhouse', stop: () => ch.close() });
-    return { checks, parts };
+    return { checks, liveness, parts };
   },
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { encodeEventMessage } from '@polaris/shared';
-import { planBatch } from './batch-plan';
+import { exceedsDepth, MAX_SERIALIZABLE_DEPTH, planBatch } from './batch-plan';
 
 const ns = '6f1c1c8e-4d6f-4c59-9a8e-0a4a7d1d2b11';
 const event = (id: string, source = 'svc') => ({
@@ -37,4 +37,37 @@ describe('planBatch', () => {
     expect(plan.candidates).toEqual([]);
     expect(plan.deadLetters.map((d) => d.reason)).toEqual(['invalid_json', 'invalid_schema', 'invalid_json']);
   });
+
+  it('dead-letters data nested too deep to serialize, and the batch goes on', () => {
+    // Built as text: recursion would overflow here too. 5,000 levels overflowed JSON.stringify.
+    const deep = `{"v":1,"namespace":"${ns}","receivedAt":0,"event":{"id":"deep","source":"svc","type":"t","subject":"s","timeMs":0,"data":${'{"a":'.repeat(5_000)}1${'}'.repeat(5_000)}}}`;
+    const plan = planBatch([
+      { offset: '1', value: Buffer.from(deep) },
+      { offset: '2', value: encodeEventMessage(ns, event('b'), 0) },
+    ]);
+    expect(plan.deadLetters.map((d) => [d.message.offset, d.reason])).toEqual([['1', expect.stringMatching(/^invalid_schema$|^handler_error$/)]]);
+    expect(plan.candidates.map((c) => c.row.id)).toEqual(['b']);
+  });
+
+  it('keeps the message with each candidate, for the dead-letter topic', () => {
+    const m = { offset: '3', key: Buffer.from('k'), value: encodeEventMessage(ns, event('a'), 0), headers: { h: 'v' } };
+    expect(planBatch([m]).candidates[0]?.message).toBe(m);
+  });
 });
+
+describe('exceedsDepth', () => {
+  it('counts objects and arrays, not scalars', () => {
+    expect(exceedsDepth({ a: 1 }, 1)).toBe(false);
+    expect(exceedsDepth({ a: { b: 1 } }, 1)).toBe(true);
+    expect(exceedsDepth({ a: [[1]] }, 3)).toBe(false);
+    expect(exceedsDepth({ a: [[1]] }, 2)).toBe(true);
+    expect(exceedsDepth('x', 0)).toBe(false);
+  });
+
+  it('handles any depth without recursion', () => {
+    let v: unknown = 1;
+    for (let i = 0; i < 100_000; i++) v = { a: v };
+    expect(exceedsDepth(v, MAX_SERIALIZABLE_DEPTH)).toBe(true);
+  });
+});
+

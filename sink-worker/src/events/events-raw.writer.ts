@@ -29,6 +29,7 @@ export function toClickHouseDateTime(epochMs: number): string {
 
 // Keeps each lookup well under ClickHouse's default max_query_size (256 KiB).
 const MAX_LOOKUP_QUERY_BYTES = 200_000;
+const DEFAULT_MAX_QUERY_SIZE = 256 * 1024;
 
 /** Writes and probes events_raw. */
 export class EventsRawWriter {
@@ -41,7 +42,13 @@ export class EventsRawWriter {
   async existing(identities: EventIdentity[]): Promise<Set<string>> {
     const found = new Set<string>();
     for (const query of buildExistingSql(identities)) {
-      const result = await this.ch.query({ query, format: 'JSONEachRow' });
+      // Over the server's default max_query_size (bytes, where the split counts characters) only
+      // with an identity too long to share a query or many multi-byte characters; ids are not
+      // length-limited on the topic. Raise the limit for that query alone, rather than let one
+      // long id fail the probe of the whole batch (Code 62) forever.
+      const bytes = Buffer.byteLength(query);
+      const clickhouse_settings = bytes > DEFAULT_MAX_QUERY_SIZE ? { max_query_size: String(bytes + 1024) } : undefined;
+      const result = await this.ch.query({ query, format: 'JSONEachRow', clickhouse_settings });
       for (const row of await result.json<EventIdentity>()) found.add(identityKey(row));
     }
     return found;

@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
-import { createLogger, createMetricsRegistry, encodeEventMessage, eventMessageKey, type NormalizedEvent } from '@polaris/shared';
+import { createLogger, createMetricsRegistry, DEAD_LETTER_HEADERS, encodeEventMessage, eventMessageKey, type NormalizedEvent } from '@polaris/shared';
 import { eventually } from '@polaris/shared/testing';
 import { EventsConsumer } from './events.consumer';
 import { EventsRawWriter } from './events-raw.writer';
 import { throwawayClickHouse, type ThrowawayClickHouse } from '../test-support/throwaway-clickhouse';
 import { TEST_KAFKA_BROKERS } from '../test-support/env';
+import { headerText, readTopic } from '../test-support/read-topic';
 
 const kafka = new Kafka({ clientId: 'it-sink', brokers: TEST_KAFKA_BROKERS, logLevel: logLevel.NOTHING });
 const logger = createLogger('it-sink', 'silent');
@@ -54,24 +55,25 @@ describe('EventsConsumer against Kafka and ClickHouse', () => {
     await db?.drop();
   });
 
-  const consumerFor = (registry = createMetricsRegistry('it')) => ({
+  const consumerFor = (registry = createMetricsRegistry('it'), stallTimeoutMs?: number) => ({
     registry,
-    consumer: new EventsConsumer(kafka, new EventsRawWriter(db.client), { groupId, topic, dlqTopic }, logger, registry),
+    consumer: new EventsConsumer(kafka, new EventsRawWriter(db.client), { groupId, topic, dlqTopic, stallTimeoutMs }, logger, registry),
   });
 
   it('retries through a store outage, stores each event once, dead-letters garbage, and replays as a no-op', async () => {
     const events = Array.from({ length: 40 }, (_, i) => event(i));
     const copies = [...events, ...events.slice(0, 10)]; // ten client retries
+    const garbage = Buffer.from('{"v":1,"namespace":');
     await producer.send({
       topic,
       acks: -1,
       messages: [
         ...copies.map((ev) => ({ key: eventMessageKey(ns, ev), value: encodeEventMessage(ns, ev, Date.UTC(2026, 5, 1)) })),
-        { key: 'garbage', value: Buffer.from('{"v":1,"namespace":') },
+        { key: 'garbage', value: garbage, headers: { 'x-origin': 'it' } },
       ],
     });
-
-    const first = consumerFor();
+    // A short stall timeout: stuck on the outage, the consumer must say so in its readiness.
+    const first = consumerFor(createMetricsRegistry('it'), 1_000);
     await first.consumer.start();
     // The store is down (no tables yet): the consumer must keep retrying, not skip or commit.
     await eventually(async () => {
@@ -80,15 +82,40 @@ describe('EventsConsumer against Kafka and ClickHouse', () => {
     }, 'failed store attempts');
     const [stuck] = await admin.fetchOffsets({ groupId, topics: [topic] });
     expect(stuck?.partitions.every((p) => p.offset === '-1')).toBe(true);
+    const stall = await eventually(async () => {
+      try {
+        first.consumer.health();
+        return undefined;
+      } catch (err) {
+        return (err as Error).message.includes('stalled') ? (err as Error).message : undefined;
+      }
+    }, 'readiness to report the stall');
+    expect(stall).toMatch(/^consumer stalled \(no progress for more than 1 s\): partition \d: \d+ message\(s\) pending, no commit for \d+ s/);
+    expect((await first.registry.getSingleMetric('sink_consumer_stalled')?.get())?.values[0]?.value).toBe(1);
+    expect(() => first.consumer.liveness()).not.toThrow(); // a store outage is no reason to restart
 
     await db.migrate(); // the store comes back
     await eventually(() => caughtUp(admin, groupId, topic), 'the consumer to commit everything');
     expect(await physicalRows(db)).toBe(40);
+    expect(() => first.consumer.health()).not.toThrow(); // caught up: no longer stalled
+    expect((await first.registry.getSingleMetric('sink_consumer_stalled')?.get())?.values[0]?.value).toBe(0);
     await first.consumer.stop();
 
-    // The garbage message went to the DLQ with its original bytes and the reason.
+    // The garbage message went to the DLQ with its original bytes, key and headers, the reason,
+    // and where it came from; nothing else did.
     const dlqEnds = await admin.fetchTopicOffsets(dlqTopic);
     expect(dlqEnds.reduce((n, p) => n + Number(p.high), 0)).toBe(1);
+    const [letter] = await readTopic(kafka, dlqTopic, 1);
+    expect(letter?.value?.equals(garbage)).toBe(true);
+    expect(letter?.key?.toString()).toBe('garbage');
+    expect(headerText(letter?.headers ?? {}, 'x-origin')).toBe('it');
+    expect(headerText(letter?.headers ?? {}, DEAD_LETTER_HEADERS.reason)).toBe('invalid_json');
+    const source = headerText(letter?.headers ?? {}, DEAD_LETTER_HEADERS.source) ?? '';
+    const [srcTopic, srcPartition, srcOffset] = source.split('/');
+    expect(srcTopic).toBe(topic);
+    // The source names the garbage message itself: reading it there gives back the same bytes.
+    const original = (await readTopic(kafka, topic, copies.length + 1)).find((m) => m.partition === Number(srcPartition) && m.offset === srcOffset);
+    expect(original?.value?.equals(garbage)).toBe(true);
 
     // Replay everything, as after a crash between insert and commit: nothing may change.
     await admin.resetOffsets({ groupId, topic, earliest: true });

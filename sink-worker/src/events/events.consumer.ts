@@ -1,8 +1,11 @@
 import { Partitioners, type Consumer, type EachBatchPayload, type Kafka, type Producer } from 'kafkajs';
-import { Counter, Histogram, type Registry } from 'prom-client';
-import { inBatchSpan, type Logger } from '@polaris/shared';
-import { planBatch, type DeadLetter } from './batch-plan';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { deadLetterMessage, inBatchSpan, type Logger } from '@polaris/shared';
+import { describeError, planBatch, type Candidate, type DeadLetter } from './batch-plan';
 import type { EventsRawWriter } from './events-raw.writer';
+import { PartitionProgress } from './partition-progress';
+import { classifyStoreError, isDataError } from './store-error';
+import { storeIsolating, type Refused } from './store-isolating';
 
 const MAX_BACKOFF_MS = 10_000;
 /**
@@ -14,24 +17,51 @@ const MAX_BACKOFF_MS = 10_000;
  */
 const FETCH_MIN_BYTES = 1024 * 1024;
 const FETCH_MAX_WAIT_MS = 500;
+export const DEFAULT_STALL_TIMEOUT_MS = 120_000;
 
 export interface EventsConsumerOptions {
   groupId: string;
   topic: string;
   dlqTopic: string;
+  /** No commit for this long while messages are pending: the consumer counts as stalled (not ready). */
+  stallTimeoutMs?: number;
+  /**
+   * Called once when the consumer has stopped for good (kafkajs will not restart it, or `run`
+   * failed): the process should exit so that it is restarted (`ServiceContext.fail`).
+   */
+  onStopped?: (err: Error) => void;
+  /** The clock of the stall detector; tests inject one. */
+  now?: () => number;
+}
+
+/** Thrown to give a batch back when the partition is no longer ours; never retried. */
+class PartitionLost extends Error {}
+
+interface StoreOutcome {
+  inserted: number;
+  known: number;
+  refused: DeadLetter[];
+  attempts: number;
 }
 
 /**
  * Moves events from the broker into events_raw, exactly once per (namespace, source, id).
  *
- * Per partition batch: dead-letter what can never be stored, drop identities already in
- * ClickHouse, insert the rest, and only then commit the offset. A crash anywhere before the
- * commit replays the batch, and the "already stored?" probe makes the replay a no-op. Store
- * errors are retried with backoff for as long as we own the partition: nothing is skipped.
+ * Per partition batch: sort out what can never be stored, drop identities already in ClickHouse
+ * (one probe), insert the rest, dead-letter whatever could not be stored, and only then commit
+ * the offset. A crash anywhere before the commit replays the batch, and the "already stored?"
+ * probe makes the replay a no-op.
+ *
+ * No message can stop the sink: a message that fails to decode, or whose handling throws, is a
+ * dead letter; rows ClickHouse refuses for their data are found by splitting the insert
+ * (`storeIsolating`) and dead-lettered (`store_rejected`), the rest stored. Store outages (see
+ * `classifyStoreError`) and dead-letter send failures are retried with backoff for as long as
+ * we own the partition: nothing is skipped.
  */
 export class EventsConsumer {
   private readonly consumer: Consumer;
   private readonly dlq: Producer;
+  private readonly progress: PartitionProgress;
   private joined = false;
   private crashed: Error | undefined;
   private readonly written: Counter;
@@ -56,22 +86,51 @@ export class EventsConsumer {
       maxWaitTimeInMs: FETCH_MAX_WAIT_MS,
     });
     this.dlq = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
+    this.progress = new PartitionProgress(opts.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS, opts.now);
     const registers = [registry];
     this.written = new Counter({ name: 'sink_events_written_total', help: 'Events inserted into events_raw', registers });
     this.duplicates = new Counter({ name: 'sink_duplicates_dropped_total', help: 'Copies of already known events dropped', labelNames: ['where'], registers });
-    this.deadLettered = new Counter({ name: 'sink_dead_letters_total', help: 'Messages sent to the dead-letter topic', labelNames: ['reason'], registers });
-    this.storeErrors = new Counter({ name: 'sink_store_errors_total', help: 'Failed attempts to store a batch (retried)', registers });
+    this.deadLettered = new Counter({ name: 'sink_dead_letters_total', help: 'Messages sent to the dead-letter topic, by reason', labelNames: ['reason'], registers });
+    this.storeErrors = new Counter({ name: 'sink_store_errors_total', help: 'Failed attempts to store a batch or send its dead letters (retried)', registers });
     this.batchSeconds = new Histogram({ name: 'sink_batch_seconds', help: 'Time to make one partition batch durable', registers, buckets: [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] });
+    const stalled: Gauge = new Gauge({
+      name: 'sink_consumer_stalled',
+      help: '1 when the consumer has stopped, or a partition has had messages pending and no commit for longer than SINK_STALL_TIMEOUT_MS',
+      registers,
+      collect: () => stalled.set(this.crashed || this.progress.stalled().length > 0 ? 1 : 0),
+    });
+    const waiting: Gauge = new Gauge({
+      name: 'sink_partition_uncommitted_seconds',
+      help: 'How long a partition has had messages pending without a commit (0 when caught up)',
+      labelNames: ['partition'],
+      registers,
+      collect: () => {
+        waiting.reset();
+        for (const p of this.progress.waiting()) waiting.set({ partition: String(p.partition) }, p.waitingMs / 1000);
+      },
+    });
+    const lastCommit: Gauge = new Gauge({
+      name: 'sink_partition_last_commit_timestamp_seconds',
+      help: 'When this consumer last committed a partition, Unix time',
+      labelNames: ['partition'],
+      registers,
+      collect: () => {
+        lastCommit.reset();
+        for (const p of this.progress.waiting()) if (p.lastCommitAt !== undefined) lastCommit.set({ partition: String(p.partition) }, p.lastCommitAt / 1000);
+      },
+    });
 
     const { GROUP_JOIN, CRASH } = this.consumer.events;
     this.consumer.on(GROUP_JOIN, () => {
       this.joined = true;
       this.crashed = undefined;
+      // A new assignment: partitions we kept may have been committed by someone else meanwhile.
+      this.progress.reset();
     });
     this.consumer.on(CRASH, ({ payload }) => {
       this.joined = false;
-      if (!payload.restart) this.crashed = payload.error;
       logger.error({ err: payload.error, restart: payload.restart }, 'consumer crashed');
+      if (!payload.restart) this.stopped(payload.error);
     });
   }
 
@@ -80,18 +139,30 @@ export class EventsConsumer {
     await this.consumer.connect();
     // fromBeginning: a brand-new group must not skip events produced before it first joined.
     await this.consumer.subscribe({ topic: this.opts.topic, fromBeginning: true });
-    await this.consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      // One span per batch, linked to the producer trace of each message in it.
-      eachBatch: (payload) => inBatchSpan('sink.batch', payload.batch.messages.map((m) => m.headers), () => this.handleBatch(payload)),
-    });
+    try {
+      await this.consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        // One span per batch, linked to the producer trace of each message in it.
+        eachBatch: (payload) => inBatchSpan('sink.batch', payload.batch.messages.map((m) => m.headers), () => this.handleBatch(payload)),
+      });
+    } catch (err) {
+      this.stopped(err instanceof Error ? err : new Error(String(err)));
+      throw err;
+    }
   }
 
-  /** Throws with the reason when the consumer cannot make progress. */
+  /** Liveness: throws when the consumer has stopped for good and only a restart helps. */
+  liveness(): void {
+    if (this.crashed) throw new Error(`consumer stopped for good: ${this.crashed.message}`);
+  }
+
+  /** Readiness: throws with the reason when the consumer is not making progress. */
   health(): void {
-    if (this.crashed) throw new Error(`consumer stopped: ${this.crashed.message}`);
+    this.liveness();
     if (!this.joined) throw new Error('consumer has not joined its group yet');
+    const stall = this.progress.stallReason();
+    if (stall) throw new Error(stall);
   }
 
   /** Finishes the batch in hand (its offsets are committed) and leaves the group. */
@@ -100,51 +171,94 @@ export class EventsConsumer {
     await this.dlq.disconnect();
   }
 
+  private stopped(err: Error): void {
+    if (this.crashed) return;
+    this.crashed = err;
+    this.opts.onStopped?.(err);
+  }
+
   private async handleBatch({ batch, heartbeat, isRunning, isStale, resolveOffset }: EachBatchPayload): Promise<void> {
     if (batch.messages.length === 0) return;
     const started = process.hrtime.bigint();
+    const first = batch.firstOffset() ?? batch.messages[0]?.offset ?? batch.lastOffset();
+    this.progress.seen(batch.partition, first, batch.lastOffset(), batch.highWatermark);
     const plan = planBatch(batch.messages);
-    const log = this.logger.child({ partition: batch.partition, firstOffset: batch.firstOffset(), lastOffset: batch.lastOffset() });
+    const log = this.logger.child({ partition: batch.partition, firstOffset: first, lastOffset: batch.lastOffset() });
+    const stillOwned = () => isRunning() && !isStale();
+    const beforeAttempt = async () => {
+      // Splitting a batch makes many inserts: keep the session alive, and stop if we lost it.
+      await heartbeat().catch((err: unknown) => log.debug({ err }, 'heartbeat failed while isolating refused rows'));
+      if (!stillOwned()) throw new PartitionLost('store abandoned: partition no longer owned');
+    };
 
-    if (plan.deadLetters.length > 0) {
-      await this.untilDone('dead-letter', log, heartbeat, () => isRunning() && !isStale(), () => this.sendDeadLetters(batch.topic, batch.partition, plan.deadLetters));
-      for (const d of plan.deadLetters) this.deadLettered.inc({ reason: d.reason });
-      log.warn({ count: plan.deadLetters.length, reasons: plan.deadLetters.map((d) => d.reason) }, 'messages dead-lettered');
+    let outcome: StoreOutcome = { inserted: 0, known: 0, refused: [], attempts: 0 };
+    await this.untilDone('store', log, heartbeat, stillOwned, async () => {
+      outcome = await this.store(plan.candidates, beforeAttempt);
+    });
+    if (outcome.refused.length > 0) {
+      log.warn({ refused: outcome.refused.length, inserts: outcome.attempts, offsets: outcome.refused.map((d) => d.message.offset) }, 'ClickHouse refused rows for their data; isolated them by splitting the insert');
     }
 
-    let inserted = 0;
-    let known = 0;
-    await this.untilDone('store', log, heartbeat, () => isRunning() && !isStale(), async () => {
-      const existing = plan.candidates.length > 0 ? await this.writer.existing(plan.candidates.map((c) => c.row)) : new Set<string>();
-      const fresh = plan.candidates.filter((c) => !existing.has(c.key));
-      await this.writer.insert(fresh.map((c) => c.row));
-      inserted = fresh.length;
-      known = plan.candidates.length - fresh.length;
-    });
+    const deadLetters = [...plan.deadLetters, ...outcome.refused].sort((a, b) => (BigInt(a.message.offset) < BigInt(b.message.offset) ? -1 : 1));
+    if (deadLetters.length > 0) {
+      await this.untilDone('dead-letter', log, heartbeat, stillOwned, () => this.sendDeadLetters(batch.topic, batch.partition, deadLetters));
+      for (const d of deadLetters) this.deadLettered.inc({ reason: d.reason });
+      log.warn({ count: deadLetters.length, reasons: deadLetters.map((d) => d.reason), offsets: deadLetters.map((d) => d.message.offset) }, 'messages dead-lettered');
+    }
 
     const last = batch.lastOffset();
+    const next = (BigInt(last) + 1n).toString();
     resolveOffset(last);
-    await this.consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() }]);
-    this.written.inc(inserted);
+    await this.consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
+    this.progress.committed(batch.partition, next);
+    this.written.inc(outcome.inserted);
     this.duplicates.inc({ where: 'batch' }, plan.duplicatesInBatch);
-    this.duplicates.inc({ where: 'store' }, known);
+    this.duplicates.inc({ where: 'store' }, outcome.known);
     this.batchSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
-    log.debug({ inserted, duplicates: plan.duplicatesInBatch + known }, 'batch stored');
+    log.debug({ inserted: outcome.inserted, duplicates: plan.duplicatesInBatch + outcome.known }, 'batch stored');
+  }
+
+  /**
+   * One attempt at storing a batch's candidates: probe once, insert what is new. What ClickHouse
+   * refuses for its data is isolated by splitting (the normal path is one probe and one insert)
+   * and returned as dead letters; an outage is thrown, and the retry probes again, so rows
+   * stored before the outage are not inserted twice.
+   */
+  private async store(candidates: Candidate[], beforeAttempt: () => Promise<void>): Promise<StoreOutcome> {
+    if (candidates.length === 0) return { inserted: 0, known: 0, refused: [], attempts: 0 };
+    const existing = new Set<string>();
+    // The probe reads only identities, which SQL literals render safely, so it should never be
+    // refused for data; if it is anyway, the same splitting finds the identity it chokes on.
+    const probeRefused = await storeIsolating(
+      candidates,
+      async (set) => {
+        for (const key of await this.writer.existing(set.map((c) => c.row))) existing.add(key);
+      },
+      { isDataError, beforeAttempt },
+    );
+    const unprobeable = new Set(probeRefused.map((r) => r.item.key));
+    const fresh = candidates.filter((c) => !existing.has(c.key) && !unprobeable.has(c.key));
+    let attempts = 0;
+    const insertRefused = await storeIsolating(fresh, (set) => this.writer.insert(set.map((c) => c.row)), {
+      isDataError,
+      beforeAttempt,
+      onAttempt: () => attempts++,
+    });
+    return {
+      inserted: fresh.length - insertRefused.length,
+      known: candidates.length - fresh.length - unprobeable.size,
+      refused: [...probeRefused, ...insertRefused].map(storeRejected),
+      attempts,
+    };
   }
 
   private async sendDeadLetters(topic: string, partition: number, letters: DeadLetter[]): Promise<void> {
     await this.dlq.send({
       topic: this.opts.dlqTopic,
       acks: -1,
-      messages: letters.map(({ message, reason, detail }) => ({
-        value: message.value,
-        headers: {
-          ...message.headers,
-          'polaris-dlq-reason': reason,
-          'polaris-dlq-detail': detail.slice(0, 1_000),
-          'polaris-dlq-source': `${topic}/${partition}/${message.offset}`,
-        },
-      })),
+      messages: letters.map(({ message, reason, detail }) =>
+        deadLetterMessage({ topic, partition, offset: message.offset, key: message.key, value: message.value, headers: message.headers, reason, detail }),
+      ),
     });
   }
 
@@ -164,6 +278,7 @@ export class EventsConsumer {
         await work();
         return;
       } catch (err) {
+        if (err instanceof PartitionLost) throw err;
         this.storeErrors.inc();
         const delay = Math.min(MAX_BACKOFF_MS, 200 * 2 ** attempt);
         log.error({ err, attempt, retryInMs: delay }, `${what} failed; retrying`);
@@ -176,4 +291,10 @@ export class EventsConsumer {
       }
     }
   }
+}
+
+function storeRejected({ item, error }: Refused<Candidate>): DeadLetter {
+  const c = classifyStoreError(error);
+  const what = c.kind === 'data' ? `ClickHouse refused the row (${c.name}, code ${c.code})` : 'ClickHouse refused the row';
+  return { message: item.message, reason: 'store_rejected', detail: `${what}: ${error instanceof Error ? error.message : describeError(error)}` };
 }
