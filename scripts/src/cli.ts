@@ -5,6 +5,7 @@ import { registerAdminCommands } from './commands/admin.command';
 import { registerMigrateCommand } from './commands/migrate.command';
 import { registerStackCommands } from './commands/stack.command';
 import { registerDemoCommand } from './commands/demo.command';
+import { registerDeadLetterCommands } from './commands/dead-letter.command';
 
 let cached: CliConfig | undefined;
 // Parsed on first use, so `--help` works even with a broken environment.
@@ -15,6 +16,7 @@ registerStackCommands(program, config);
 registerMigrateCommand(program, config);
 registerAdminCommands(program, config);
 registerDemoCommand(program, config);
+registerDeadLetterCommands(program, config);
 
 try {
   await program.parseAsync(process.argv);
