@@ -30,6 +30,33 @@ async function degraded(specs: ServiceSpec[]): Promise<RunningSystem> {
   });
 }
 
+interface Readiness {
+  status: string;
+  checks?: Array<{ name: string; ok: boolean; critical: boolean; error?: string }>;
+}
+
+async function readyz(opsPort: number): Promise<{ status: number; body: Readiness }> {
+  const res = await fetch(`http://127.0.0.1:${opsPort}/readyz`, { signal: AbortSignal.timeout(10_000) });
+  return { status: res.status, body: (await res.json()) as Readiness };
+}
+
+const check = (body: Readiness, name: string) => body.checks?.find((c) => c.name === name);
+
+describe('the gateway /readyz asks each gRPC backend (grpc.health.v1)', () => {
+  it('with every backend up: ready, each backend named and answering', async () => {
+    const ready = await readyz(E2E_PORTS.ops.gateway);
+    expect(ready.status).toBe(200);
+    expect(ready.body).toEqual({
+      status: 'ready',
+      checks: [
+        { name: 'identity', ok: true, critical: true },
+        { name: 'usage', ok: true, critical: false },
+        { name: 'ingest', ok: true, critical: false },
+      ],
+    });
+  });
+});
+
 describe('a dependency down gets a clear 503, never a 500 or a hang', () => {
   let system: RunningSystem | undefined;
   let tenant: Tenant;
@@ -53,6 +80,16 @@ describe('a dependency down gets a clear 503, never a 500 or a hang', () => {
         name: 'gateway',
         opsPort: 19193,
         env: { HTTP_PORT: '18183', IDENTITY_GRPC_ADDR: identity, USAGE_GRPC_ADDR: await closedPort(), INGEST_GRPC_ADDR: await closedPort() },
+      },
+      {
+        name: 'gateway',
+        opsPort: 19194,
+        env: {
+          HTTP_PORT: '18184',
+          IDENTITY_GRPC_ADDR: await closedPort(),
+          USAGE_GRPC_ADDR: `127.0.0.1:${E2E_PORTS.usageGrpc}`,
+          INGEST_GRPC_ADDR: `127.0.0.1:${E2E_PORTS.ingestGrpc}`,
+        },
       },
     ]);
     const first = system;
@@ -89,6 +126,24 @@ describe('a dependency down gets a clear 503, never a 500 or a hang', () => {
     expect(usage.status).toBe(503);
     const body = (await usage.json()) as { errors: Array<{ extensions: { code: string } }> };
     expect(body.errors[0]?.extensions.code).toBe('usage_unavailable');
+  });
+
+  it('identity down: the gateway is not ready, and its /readyz names identity', async () => {
+    const ready = await readyz(19194);
+    expect(ready.status).toBe(503);
+    expect(ready.body.status).toBe('not_ready');
+    expect(check(ready.body, 'identity')).toMatchObject({ ok: false, critical: true, error: expect.stringMatching(/identity/) });
+    expect(check(ready.body, 'usage')).toMatchObject({ ok: true, critical: false });
+    expect(check(ready.body, 'ingest')).toMatchObject({ ok: true, critical: false });
+  });
+
+  it('usage and ingest down: the gateway stays ready (their fields fail alone) and its /readyz reports them', async () => {
+    const ready = await readyz(19193);
+    expect(ready.status).toBe(200);
+    expect(ready.body.status).toBe('ready');
+    expect(check(ready.body, 'identity')).toMatchObject({ ok: true, critical: true });
+    expect(check(ready.body, 'usage')).toMatchObject({ ok: false, critical: false, error: expect.stringMatching(/usage/) });
+    expect(check(ready.body, 'ingest')).toMatchObject({ ok: false, critical: false, error: expect.stringMatching(/ingest/) });
   });
 
   it('refuses an oversized GraphQL body before reading it, and counts requests by status', async () => {

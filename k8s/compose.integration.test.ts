@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { EVENTS_TOPIC, MIGRATE, PORT_ENV, SERVICES } from './deploy-contract';
+import { EVENTS_TOPIC, expectedBindAddress, HOST_ENV, MIGRATE, PORT_ENV, SERVICES, type PortName } from './deploy-contract';
 
 interface ComposeService {
   image?: string;
@@ -94,6 +94,14 @@ describe('docker-compose.yml', () => {
     expect(test).toMatch(/OPS_PORT/);
   });
 
+  it.each(SERVICES.map((d) => [d.name, d] as const))('%s sets every bind address its config reads: 0.0.0.0 only where another container reaches it', (name, d) => {
+    for (const port of Object.keys(d.ports) as PortName[]) expect(d.bind, `${port} port`).toContain(HOST_ENV[port]);
+    const env = environment(service(name));
+    const actual = Object.fromEntries(d.bind.map((variable) => [variable, env[variable]]));
+    const expected = Object.fromEntries(d.bind.map((variable) => [variable, expectedBindAddress(d, variable, 'compose')]));
+    expect(actual).toEqual(expected);
+  });
+
   it.each(SERVICES.map((d) => [d.name] as const))('%s stops within its grace period', (name) => {
     const svc = service(name);
     const drainSeconds = Number(environment(svc).SHUTDOWN_TIMEOUT_MS) / 1000;
@@ -137,8 +145,11 @@ describe('docker-compose.yml', () => {
 
   it('addresses other containers by service name, never loopback', () => {
     const loopback: string[] = [];
+    const bindVariables = new Set(deployables.flatMap((d) => d.bind));
     for (const [name, svc] of Object.entries(services)) {
       for (const [key, value] of Object.entries(environment(svc))) {
+        // A bind address is the container's own interface, not another container's address.
+        if (bindVariables.has(key)) continue;
         if (/127\.0\.0\.1|localhost/.test(value)) loopback.push(`${name} ${key}=${value}`);
       }
     }

@@ -2,9 +2,16 @@
 // docker-compose.yml and the rendered Kubernetes manifests. Source: README.md (Configuration) and the
 // services' config schemas. Every service defaults its addresses to 127.0.0.1 (the local stack),
 // so a variable missing from a deployment does not fail at start: it silently points at loopback.
-// That is why the lists below are checked, not merely documented.
+// The same holds for the addresses the services bind (HTTP_HOST, GRPC_HOST, OPS_HOST): loopback by
+// default, so a deployment that forgets one gets a pod nobody can reach. That is why the lists
+// below are checked, not merely documented; the bind variables are read from the config schemas
+// themselves, so a new *_HOST cannot be forgotten.
 import { EVENTS_TOPIC } from '../shared/src/contracts/events-topic';
 import { TOPICS } from '../scripts/src/migrate/migrate';
+import { collectorConfigSchema } from '../collector/src/config';
+import { gatewayConfigSchema } from '../gateway/src/config';
+import { ratingWorkerConfigSchema } from '../rating-worker/src/config';
+import { sinkWorkerConfigSchema } from '../sink-worker/src/config';
 
 export { EVENTS_TOPIC };
 
@@ -22,11 +29,27 @@ export interface Deployable {
   ports: { http?: number; grpc?: number; ops?: number };
   /** Variables the process requires (optional ones such as OTEL_EXPORTER_OTLP_ENDPOINT are not listed). */
   env: readonly string[];
+  /** The bind-address variables its config reads (also in `env`): every deployment sets each one explicitly. */
+  bind: readonly string[];
   /** Fixed values some variables must have. */
   fixed?: Readonly<Record<string, string>>;
 }
 
 const common = ['LOG_LEVEL', 'OPS_PORT', 'SHUTDOWN_TIMEOUT_MS', 'OTEL_SERVICE_NAME'] as const;
+
+/** The variable holding the bind address of each named port (as PORT_ENV holds its number). */
+export const HOST_ENV = { http: 'HTTP_HOST', grpc: 'GRPC_HOST', ops: 'OPS_HOST' } as const;
+export type PortName = keyof typeof HOST_ENV;
+
+const bindVariables = (configKeys: string[]): string[] => configKeys.filter((k) => k.endsWith('_HOST')).sort();
+
+/** The *_HOST variables each service's config schema reads. */
+export const BIND_ENV = {
+  collector: bindVariables(Object.keys(collectorConfigSchema.shape)),
+  gateway: bindVariables(Object.keys(gatewayConfigSchema.shape)),
+  'rating-worker': bindVariables(Object.keys(ratingWorkerConfigSchema.shape)),
+  'sink-worker': bindVariables(Object.keys(sinkWorkerConfigSchema.shape)),
+} as const;
 
 /** The four services, as docker-compose.yml runs them (one process per service). */
 export const SERVICES: readonly Deployable[] = [
@@ -34,8 +57,10 @@ export const SERVICES: readonly Deployable[] = [
     name: 'collector',
     command: ['node', 'collector/dist/main.js'],
     ports: { http: 8081, grpc: 50051, ops: 9091 },
+    bind: BIND_ENV.collector,
     env: [
       ...common,
+      ...BIND_ENV.collector,
       'HTTP_PORT',
       'GRPC_PORT',
       'KAFKA_BROKERS',
@@ -48,8 +73,10 @@ export const SERVICES: readonly Deployable[] = [
     name: 'sink-worker',
     command: ['node', 'sink-worker/dist/main.js'],
     ports: { grpc: 50052, ops: 9092 },
+    bind: BIND_ENV['sink-worker'],
     env: [
       ...common,
+      ...BIND_ENV['sink-worker'],
       'GRPC_PORT',
       'KAFKA_BROKERS',
       'EVENTS_TOPIC',
@@ -64,13 +91,15 @@ export const SERVICES: readonly Deployable[] = [
     name: 'rating-worker',
     command: ['node', 'rating-worker/dist/main.js'],
     ports: { grpc: 50053, ops: 9093 },
-    env: [...common, 'GRPC_PORT', 'DATABASE_URL', 'REDIS_URL'],
+    bind: BIND_ENV['rating-worker'],
+    env: [...common, ...BIND_ENV['rating-worker'], 'GRPC_PORT', 'DATABASE_URL', 'REDIS_URL'],
   },
   {
     name: 'gateway',
     command: ['node', 'gateway/dist/main.js'],
     ports: { http: 8080, ops: 9094 },
-    env: [...common, 'HTTP_PORT', 'IDENTITY_GRPC_ADDR', 'USAGE_GRPC_ADDR', 'INGEST_GRPC_ADDR'],
+    bind: BIND_ENV.gateway,
+    env: [...common, ...BIND_ENV.gateway, 'HTTP_PORT', 'IDENTITY_GRPC_ADDR', 'USAGE_GRPC_ADDR', 'INGEST_GRPC_ADDR'],
   },
 ];
 
@@ -98,7 +127,8 @@ export const K8S_WORKLOADS: readonly Deployable[] = [
     name: 'usage-api',
     command: sinkWorker.command,
     ports: { grpc: 50052, ops: 9092 },
-    env: [...common, 'GRPC_PORT', ...clickhouseEnv, 'CAPABILITIES'],
+    bind: BIND_ENV['sink-worker'],
+    env: [...common, ...BIND_ENV['sink-worker'], 'GRPC_PORT', ...clickhouseEnv, 'CAPABILITIES'],
     fixed: { CAPABILITIES: 'usage-api' },
   },
   byName('rating-worker'),
@@ -121,6 +151,8 @@ export const MIGRATE: Deployable = {
   name: 'migrate',
   command: ['node', 'scripts/dist/cli.js', 'migrate'],
   ports: {},
+  // The CLI listens on nothing.
+  bind: [],
   env: [
     'DATABASE_URL',
     'CLICKHOUSE_URL',
@@ -133,3 +165,21 @@ export const MIGRATE: Deployable = {
 
 /** The env variable that carries each named port. */
 export const PORT_ENV = { http: 'HTTP_PORT', grpc: 'GRPC_PORT', ops: 'OPS_PORT' } as const;
+
+/**
+ * The address a deployment must give a bind variable: 0.0.0.0 where something outside the
+ * container reaches the port, loopback everywhere else.
+ * - Kubernetes: every contract port is reached on the pod IP: http by its Service and the Ingress,
+ *   grpc by the clients dialling pod IPs from the headless Service, ops by the kubelet's probes and
+ *   by Prometheus. A listener the workload has no contract port for (the sink consumers' gRPC,
+ *   CAPABILITIES=sink) stays on loopback: nothing may call it.
+ * - docker-compose.yml: http and grpc are reached from other containers and published ports; ops
+ *   only by the healthcheck, which runs inside the container, so it stays on loopback.
+ * Throws for a bind variable of no known port: a new listener needs a decision here.
+ */
+export function expectedBindAddress(d: Deployable, variable: string, platform: 'k8s' | 'compose'): string {
+  const port = (Object.keys(HOST_ENV) as PortName[]).find((p) => HOST_ENV[p] === variable);
+  if (!port) throw new Error(`${d.name}: ${variable} binds no port the deploy contract knows; add it to HOST_ENV`);
+  const reached = d.ports[port] !== undefined && !(platform === 'compose' && port === 'ops');
+  return reached ? '0.0.0.0' : '127.0.0.1';
+}

@@ -18,7 +18,17 @@ import {
   type IService,
 } from 'kubernetes-models/v1';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { EVENTS_TOPIC, EVENTS_TOPIC_PARTITIONS, K8S_GRPC_BACKENDS, K8S_WORKLOADS, MIGRATE, PORT_ENV } from './deploy-contract';
+import {
+  EVENTS_TOPIC,
+  EVENTS_TOPIC_PARTITIONS,
+  expectedBindAddress,
+  HOST_ENV,
+  K8S_GRPC_BACKENDS,
+  K8S_WORKLOADS,
+  MIGRATE,
+  PORT_ENV,
+  type PortName,
+} from './deploy-contract';
 import {
   configMap,
   configValue,
@@ -236,6 +246,22 @@ describe.each(K8S_WORKLOADS.map((svc) => [svc.name, svc] as const))('%s', (name,
       expect(envValue(container(), PORT_ENV[portName as keyof typeof PORT_ENV])).toBe(String(port));
     }
     expect(envValue(container(), 'OTEL_SERVICE_NAME')).toBe(name);
+  });
+
+  it('sets every bind address its config reads, in the pod spec: 0.0.0.0 for its contract ports, loopback otherwise', () => {
+    // Read from the config schema: a service that binds a port must read its *_HOST.
+    for (const port of Object.keys(svc.ports) as PortName[]) expect(svc.bind, `${port} port`).toContain(HOST_ENV[port]);
+    const env = container().env ?? [];
+    const problems: string[] = [];
+    for (const variable of svc.bind) {
+      const entries = env.filter((e) => e.name === variable);
+      const expected = expectedBindAddress(svc, variable, 'k8s');
+      // A literal value: a bind address belongs to the container, not to a shared ConfigMap.
+      if (entries.length !== 1 || entries[0]?.value !== expected) {
+        problems.push(`${variable}: expected value "${expected}", got ${JSON.stringify(entries)}`);
+      }
+    }
+    expect(problems).toEqual([]);
   });
 
   it('probes /readyz and /healthz on the ops port', () => {

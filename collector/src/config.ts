@@ -3,11 +3,12 @@ import { baseConfigSchema, brokerList, loadConfig, EVENTS_TOPIC } from '@polaris
 
 const port = z.coerce.number().int().min(0).max(65535);
 
-const schema = baseConfigSchema.extend({
+/** Exported so the deploy tests can check every deployment sets each variable it must (k8s/deploy-contract.ts). */
+export const collectorConfigSchema = baseConfigSchema.extend({
   OPS_PORT: port.default(9091),
-  HTTP_HOST: z.string().default('0.0.0.0'),
+  HTTP_HOST: z.string().default('127.0.0.1'),
   HTTP_PORT: port.default(8081),
-  GRPC_HOST: z.string().default('0.0.0.0'),
+  GRPC_HOST: z.string().default('127.0.0.1'),
   GRPC_PORT: port.default(50051),
   KAFKA_BROKERS: brokerList.default(['127.0.0.1:59092']),
   KAFKA_CLIENT_ID: z.string().default('polaris-collector'),
@@ -24,6 +25,6 @@ const schema = baseConfigSchema.extend({
   API_KEY_CACHE_TTL_MS: z.coerce.number().int().min(0).default(30_000),
 });
 
-export type CollectorConfig = z.infer<typeof schema>;
+export type CollectorConfig = z.infer<typeof collectorConfigSchema>;
 
-export const loadCollectorConfig = (env?: Record<string, string | undefined>): CollectorConfig => loadConfig(schema, env);
+export const loadCollectorConfig = (env?: Record<string, string | undefined>): CollectorConfig => loadConfig(collectorConfigSchema, env);

@@ -1,4 +1,6 @@
-import { channelOptions, insecureChannel } from '@polaris/shared';
+import { makeClientConstructor, type Client, type ServiceError } from '@grpc/grpc-js';
+import { service as healthService } from 'grpc-health-check';
+import { channelOptions, insecureChannel, type ReadinessCheck } from '@polaris/shared';
 import { IdentityClient, IngestClient, UsageClient } from '@polaris/proto';
 
 /** gRPC clients for the services behind the gateway; the gateway touches no store directly. */
@@ -8,7 +10,43 @@ export interface Backends {
   ingest: InstanceType<typeof IngestClient>;
 }
 
-export function connectBackends(addr: { identity: string; usage: string; ingest: string }): Backends & { close(): void } {
+export type BackendName = keyof Backends;
+
+/** Each readiness check gets this long for its answer: well inside the ops server's 2 s and the kubelet's. */
+const HEALTH_DEADLINE_MS = 1_000;
+
+// grpc.health.v1, which every Polaris gRPC server serves (shared/src/grpc/server.ts).
+const HealthClient = makeClientConstructor(healthService, 'grpc.health.v1.Health');
+interface HealthStub {
+  check(
+    request: { service: string },
+    options: { deadline: number },
+    callback: (err: ServiceError | null, response: { status: string }) => void,
+  ): void;
+}
+
+/**
+ * A readiness check that asks the backend's grpc.health.v1 Check for its own service name
+ * (e.g. polaris.v1.Identity), over the backend client's own channel: it sees what the real calls
+ * see (same connections, same round_robin over the pods), and opens nothing of its own.
+ */
+function healthCheck(name: BackendName, client: Client, serviceName: string, addr: string): () => Promise<void> {
+  const health = new HealthClient(addr, insecureChannel, { channelOverride: client.getChannel() }) as unknown as HealthStub;
+  return () =>
+    new Promise<void>((resolve, reject) => {
+      health.check({ service: serviceName }, { deadline: Date.now() + HEALTH_DEADLINE_MS }, (err, res) => {
+        if (err) reject(new Error(`${name} (${serviceName} at ${addr}): ${err.details || err.message}`));
+        else if (res.status !== 'SERVING') reject(new Error(`${name} (${serviceName} at ${addr}) is ${res.status}`));
+        else resolve();
+      });
+    });
+}
+
+export function connectBackends(addr: Record<BackendName, string>): Backends & {
+  /** grpc.health.v1 Check of each backend, by name. */
+  health: Record<BackendName, ReadinessCheck['check']>;
+  close(): void;
+} {
   const identity = new IdentityClient(addr.identity, insecureChannel, channelOptions);
   const usage = new UsageClient(addr.usage, insecureChannel, channelOptions);
   const ingest = new IngestClient(addr.ingest, insecureChannel, channelOptions);
@@ -16,6 +54,12 @@ export function connectBackends(addr: { identity: string; usage: string; ingest:
     identity,
     usage,
     ingest,
+    health: {
+      identity: healthCheck('identity', identity, IdentityClient.serviceName, addr.identity),
+      usage: healthCheck('usage', usage, UsageClient.serviceName, addr.usage),
+      ingest: healthCheck('ingest', ingest, IngestClient.serviceName, addr.ingest),
+    },
+    // The health clients share these channels: closing the backend clients closes them too.
     close: () => {
       identity.close();
       usage.close();

@@ -3,9 +3,10 @@ import { baseConfigSchema, loadConfig } from '@polaris/shared';
 
 const port = z.coerce.number().int().min(0).max(65535);
 
-const schema = baseConfigSchema.extend({
+/** Exported so the deploy tests can check every deployment sets each variable it must (k8s/deploy-contract.ts). */
+export const gatewayConfigSchema = baseConfigSchema.extend({
   OPS_PORT: port.default(9094),
-  HTTP_HOST: z.string().default('0.0.0.0'),
+  HTTP_HOST: z.string().default('127.0.0.1'),
   HTTP_PORT: port.default(8080),
   IDENTITY_GRPC_ADDR: z.string().default('127.0.0.1:50053'),
   USAGE_GRPC_ADDR: z.string().default('127.0.0.1:50052'),
@@ -17,6 +18,6 @@ const schema = baseConfigSchema.extend({
   GRAPHIQL_ENABLED: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
 });
 
-export type GatewayConfig = z.infer<typeof schema>;
+export type GatewayConfig = z.infer<typeof gatewayConfigSchema>;
 
-export const loadGatewayConfig = (env?: Record<string, string | undefined>): GatewayConfig => loadConfig(schema, env);
+export const loadGatewayConfig = (env?: Record<string, string | undefined>): GatewayConfig => loadConfig(gatewayConfigSchema, env);

@@ -42,9 +42,17 @@ await runService({
     logger.info({ port: config.HTTP_PORT }, 'GraphQL listening on /graphql');
 
     return {
-      // Ready when it can serve: a backend outage shows as a 503 on the field that needs it, not
-      // as every gateway pod leaving the load balancer.
-      checks: [],
+      // Identity is critical: without it no request can be authenticated, so a gateway that cannot
+      // reach it is not ready. Usage and Ingest are reported in the /readyz body but do not fail
+      // readiness: an outage of either already fails only the GraphQL field that needs it, with its
+      // own 503 code (usage_unavailable, ingest_unavailable), and `me` and the other field keep
+      // working; taking every gateway pod out of the load balancer would turn that partial outage
+      // into a total one.
+      checks: [
+        { name: 'identity', check: backends.health.identity },
+        { name: 'usage', check: backends.health.usage, critical: false },
+        { name: 'ingest', check: backends.health.ingest, critical: false },
+      ],
       parts: [
         {
           name: 'http',

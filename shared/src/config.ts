@@ -4,7 +4,8 @@ import { z } from 'zod';
 export const baseConfigSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   OPS_PORT: z.coerce.number().int().min(0).max(65535),
-  OPS_HOST: z.string().default('0.0.0.0'),
+  // Loopback unless a deployment says otherwise: docker-compose.yml and k8s/ set every *_HOST.
+  OPS_HOST: z.string().default('127.0.0.1'),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
   OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
   OTEL_SERVICE_NAME: z.string().optional(),
