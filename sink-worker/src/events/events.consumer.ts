@@ -3,6 +3,7 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { deadLetterMessage, inBatchSpan, type Logger } from '@polaris/shared';
 import { describeError, planBatch, type Candidate, type DeadLetter } from './batch-plan';
 import type { EventsRawWriter } from './events-raw.writer';
+import { chunkByMonth } from './insert-chunks';
 import { PartitionProgress } from './partition-progress';
 import { classifyStoreError, isDataError } from './store-error';
 import { storeIsolating, type Refused } from './store-isolating';
@@ -239,11 +240,17 @@ export class EventsConsumer {
     const unprobeable = new Set(probeRefused.map((r) => r.item.key));
     const fresh = candidates.filter((c) => !existing.has(c.key) && !unprobeable.has(c.key));
     let attempts = 0;
-    const insertRefused = await storeIsolating(fresh, (set) => this.writer.insert(set.map((c) => c.row)), {
-      isDataError,
-      beforeAttempt,
-      onAttempt: () => attempts++,
-    });
+    const insertRefused: Array<Refused<Candidate>> = [];
+    // Usually one chunk. With several, an outage on a later one leaves the earlier ones stored:
+    // the retry's probe drops them.
+    for (const chunk of chunkByMonth(fresh, (c) => c.row.time)) {
+      const refused = await storeIsolating(chunk, (set) => this.writer.insert(set.map((c) => c.row)), {
+        isDataError,
+        beforeAttempt,
+        onAttempt: () => attempts++,
+      });
+      insertRefused.push(...refused);
+    }
     return {
       inserted: fresh.length - insertRefused.length,
       known: candidates.length - fresh.length - unprobeable.size,
