@@ -1,0 +1,7 @@
+/**
+ * Settings the e2e services run with (global-setup.ts passes them), exported so that tests bound
+ * their waits by the configuration, not by a machine's speed.
+ */
+export const E2E_API_KEY_CACHE_TTL_MS = 1_000;
+/** How late a cache expiry may be noticed on a loaded 2-core machine: generous, but far below "never". */
+export const E2E_EXPIRY_MARGIN_MS = 4_000;
