@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServices, type RunningSystem, type ServiceSpec } from '../scripts/src/services/launcher';
 import { E2E_PORTS } from './support/ports';
 import { createTenant, type Tenant } from './support/tenants';
-import { cloudEvent, postEvents } from './support/http';
+import { cloudEvent, eventually, postEvents } from './support/http';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 const identity = `127.0.0.1:${E2E_PORTS.identityGrpc}`;
@@ -75,6 +75,12 @@ describe('a dependency down gets a clear 503, never a 500 or a hang', () => {
       },
     ]);
     const more = await degraded([
+      {
+        name: 'collector',
+        opsPort: 19195,
+        // Broker down and room for one waiting event: the next one is refused at once.
+        env: { HTTP_PORT: '18185', GRPC_PORT: '15155', KAFKA_BROKERS: await closedPort(), IDENTITY_GRPC_ADDR: identity, PUBLISH_TIMEOUT_MS: '5000', PUBLISH_MAX_QUEUED: '1' },
+      },
       {
         name: 'collector',
         opsPort: 19192,
@@ -152,6 +158,36 @@ describe('a dependency down gets a clear 503, never a 500 or a hang', () => {
     expect(check(ready.body, 'identity')).toMatchObject({ ok: true, critical: true });
     expect(check(ready.body, 'usage')).toMatchObject({ ok: false, critical: false, error: expect.stringMatching(/usage/) });
     expect(check(ready.body, 'ingest')).toMatchObject({ ok: false, critical: false, error: expect.stringMatching(/ingest/) });
+  });
+
+  it('broker down and the publish queue full: 503 overloaded at once, not after the publish deadline', async () => {
+    const url = 'http://127.0.0.1:18185';
+    const waiting = postEvents(tenant.apiKey, cloudEvent(), 'application/cloudevents+json', url);
+    const refused = await eventually(async () => {
+      const res = await postEvents(tenant.apiKey, cloudEvent(), 'application/cloudevents+json', url);
+      return res.status === 503 && (res.body.error as { code: string }).code === 'overloaded' ? res : undefined;
+    }, 'a request to be refused as overloaded', 4_000, 50);
+    expect((refused.body.error as { message: string }).message).toMatch(/retry/);
+    // The event that was waiting still gets its own answer: the broker never came.
+    expect((await waiting).body.error).toMatchObject({ code: 'broker_unavailable' });
+  });
+
+  it('ingest down: recordUsage answers 503 ingest_unavailable, and me still works', async () => {
+    const post = (body: unknown) =>
+      fetch('http://127.0.0.1:18183/graphql', {
+        method: 'POST',
+        headers: { authorization: `Bearer ${tenant.apiKey}`, 'content-type': 'application/json', accept: 'application/graphql-response+json' },
+        body: JSON.stringify(body),
+      });
+    const res = await post({
+      query: 'mutation($input: RecordUsageInput!) { recordUsage(input: $input) { accepted } }',
+      variables: { input: { id: 'e2e-ingest-down', source: 'e2e', type: 'api.request', subject: 's', data: { n: 1 } } },
+    });
+    expect(res.status).toBe(503);
+    const body = (await res.json()) as { errors?: Array<{ path?: string[]; extensions: { code: string } }> };
+    expect(body.errors?.map((e) => [e.path?.[0], e.extensions.code])).toEqual([['recordUsage', 'ingest_unavailable']]);
+    const me = (await (await post({ query: '{ me { id } }' })).json()) as { data?: { me?: { id: string } } };
+    expect(me.data?.me?.id).toBe(tenant.orgId);
   });
 
   it('refuses an oversized GraphQL body before reading it, and counts requests by status', async () => {

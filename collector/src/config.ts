@@ -19,6 +19,8 @@ export const collectorConfigSchema = baseConfigSchema.extend({
   /** Micro-batching: requests arriving within this window share one produce request. */
   PUBLISH_LINGER_MS: z.coerce.number().int().min(0).default(5),
   PUBLISH_MAX_BATCH: z.coerce.number().int().positive().default(1_000),
+  /** Events waiting for the broker beyond this are refused with 503 overloaded (memory bound in an outage). */
+  PUBLISH_MAX_QUEUED: z.coerce.number().int().positive().default(50_000),
   MAX_BODY_BYTES: z.coerce.number().int().positive().default(1024 * 1024),
   MAX_EVENTS_PER_REQUEST: z.coerce.number().int().positive().default(1_000),
   /** A validated key is trusted this long without asking Identity again (revocation delay). */

@@ -13,7 +13,7 @@ await runService({
     const kafka = createKafka({ clientId: config.KAFKA_CLIENT_ID, brokers: config.KAFKA_BROKERS, logger });
     const publisher = new EventPublisher(
       kafka,
-      { topic: config.EVENTS_TOPIC, lingerMs: config.PUBLISH_LINGER_MS, maxBatch: config.PUBLISH_MAX_BATCH, timeoutMs: config.PUBLISH_TIMEOUT_MS },
+      { topic: config.EVENTS_TOPIC, lingerMs: config.PUBLISH_LINGER_MS, maxBatch: config.PUBLISH_MAX_BATCH, maxQueued: config.PUBLISH_MAX_QUEUED, timeoutMs: config.PUBLISH_TIMEOUT_MS },
       logger,
       registry,
     );

@@ -75,3 +75,23 @@ describe('EventPublisher batching', () => {
     expect(broker.sends.map((s) => s.ids)).toEqual([['a'], ['b', 'c']]);
   });
 });
+
+describe('EventPublisher backpressure', () => {
+  it('counts events being sent, not only gathered ones: a stuck broker cannot grow memory without bound', async () => {
+    const broker = fakeBroker();
+    // A short linger: while a send hangs, gathered events leave the queue for new sends every 5 ms.
+    const publisher = new EventPublisher(broker.kafka, { topic: 't', lingerMs: 5, maxBatch: 1_000, maxQueued: 2, timeoutMs: 60_000 }, createLogger('test', 'silent'), new Registry());
+    const first = publisher.publish(ns, [event('a')], 0);
+    await broker.sendsReach(1);
+    const second = publisher.publish(ns, [event('b')], 0);
+    await broker.sendsReach(2); // gathered, then sent after the linger: both sends hang
+    await expect(publisher.publish(ns, [event('c')], 0)).rejects.toMatchObject({ code: 'overloaded' });
+    for (const s of broker.sends) s.ack();
+    await Promise.all([first, second]);
+    // Room again once the broker has acknowledged.
+    const third = publisher.publish(ns, [event('d')], 0);
+    await broker.sendsReach(3);
+    broker.sends[2]?.ack();
+    await third;
+  });
+});

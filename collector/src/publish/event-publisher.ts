@@ -14,7 +14,10 @@ export interface PublisherOptions {
   lingerMs: number;
   maxBatch: number;
   timeoutMs: number;
-  /** Past this many queued messages new publishes are refused at once (backpressure). */
+  /**
+   * Past this many messages waiting for the broker (gathered, or in a send not yet acknowledged)
+   * new publishes are refused at once (backpressure): through an outage memory stays bounded.
+   */
   maxQueued?: number;
 }
 
@@ -37,6 +40,8 @@ export class EventPublisher {
   private readonly producer: Producer;
   private queue: Pending[] = [];
   private queued = 0;
+  /** Messages in sends the broker has not answered yet; they hold memory as much as queued ones. */
+  private sending = 0;
   private timer: NodeJS.Timeout | undefined;
   private immediate: NodeJS.Immediate | undefined;
   private connecting: Promise<void> | undefined;
@@ -100,7 +105,7 @@ export class EventPublisher {
 
   async publish(namespace: string, events: NormalizedEvent[], receivedAt: number): Promise<void> {
     const maxQueued = this.opts.maxQueued ?? 50_000;
-    if (this.queued + events.length > maxQueued) {
+    if (this.queued + this.sending + events.length > maxQueued) {
       throw new PolarisError('unavailable', 'overloaded', 'too many events waiting for the broker; retry with backoff');
     }
     const headers: Record<string, string> = {};
@@ -182,7 +187,9 @@ export class EventPublisher {
     }
     this.queued -= size;
     if (batch.length === 0) return;
+    this.sending += size;
     const send = this.send(batch).finally(() => {
+      this.sending -= size;
       this.inFlight.delete(send);
       // One send done, one may start: what gathered meanwhile goes now instead of lingering.
       if (this.queue.length > 0) this.flush();

@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { createTenant } from './support/tenants';
+import { cloudEvent, eventually, graphql, postEvents } from './support/http';
+
+// Each documented limit answers with its own code and the field to fix, through the real doors.
+
+const USAGE = /* GraphQL */ `
+  query Usage($type: String!, $from: DateTime!, $to: DateTime!, $window: WindowSize, $agg: Aggregation, $prop: String, $subjects: [String!]) {
+    usage(eventType: $type, from: $from, to: $to, windowSize: $window, aggregation: $agg, valueProperty: $prop, subjects: $subjects) {
+      rows { value eventCount }
+    }
+  }
+`;
+type UsageData = { usage: { rows: Array<{ value: string; eventCount: string }> } };
+
+describe('documented limits, end to end', () => {
+  it('batch_too_large: more than 1,000 events in one request is 413, and none is accepted', async () => {
+    const { apiKey } = await createTenant();
+    const batch = Array.from({ length: 1001 }, () => cloudEvent());
+    const res = await postEvents(apiKey, batch, 'application/cloudevents-batch+json');
+    expect(res.status).toBe(413);
+    expect(res.body.error).toMatchObject({ code: 'batch_too_large', field: 'body' });
+  });
+
+  it('too_many_windows: minute windows over a year is 400 naming window_size', async () => {
+    const { apiKey } = await createTenant();
+    const res = await graphql(apiKey, USAGE, { type: 'x', from: '2025-01-01T00:00:00Z', to: '2026-01-01T00:00:00Z', window: 'MINUTE' });
+    expect(res.status).toBe(400);
+    expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'too_many_windows', field: 'window_size' });
+  });
+
+  it('too_many_subjects: more than 100 subjects is 400 naming subjects', async () => {
+    const { apiKey } = await createTenant();
+    const subjects = Array.from({ length: 101 }, (_, i) => `s-${i}`);
+    const res = await graphql(apiKey, USAGE, { type: 'x', from: '2026-01-01T00:00:00Z', to: '2026-01-02T00:00:00Z', subjects });
+    expect(res.status).toBe(400);
+    expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'too_many_subjects', field: 'subjects' });
+  });
+
+  it('sum_out_of_range: a sum reaching 1e21 is refused, never printed wrong; one below it is exact', async () => {
+    const { apiKey } = await createTenant();
+    const time = new Date().toISOString();
+    const big = (id: string, v: string) => `{"specversion":"1.0","id":"${id}","source":"e2e","type":"huge.sum","subject":"s","time":"${time}","data":{"v":${v}}}`;
+    // Twelve values of 20 integer digits (exact as doubles: the HTTP path parses JSON numbers as
+    // doubles), each valid alone; their sum, 1.08e21, has 22.
+    for (let i = 0; i < 12; i++) {
+      expect((await postEvents(apiKey, big(`max-${i}`, '90000000000000000000'))).status).toBe(202);
+    }
+    const from = new Date(Date.now() - 3_600_000).toISOString();
+    const to = new Date(Date.now() + 3_600_000).toISOString();
+    await eventually(async () => {
+      const r = await graphql<UsageData>(apiKey, USAGE, { type: 'huge.sum', from, to, agg: 'COUNT' });
+      return r.data?.usage.rows[0]?.eventCount === '12' ? true : undefined;
+    }, 'all twelve events to be stored');
+    const res = await graphql(apiKey, USAGE, { type: 'huge.sum', from, to, agg: 'SUM', prop: 'v' });
+    expect(res.status).toBe(400);
+    expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'sum_out_of_range', field: 'value_property' });
+
+    // Below the limit the answer is exact decimal arithmetic, not floating point: 0.1 + 0.2 + 1e-9.
+    for (const [id, v] of [['d1', '0.1'], ['d2', '0.2'], ['d3', '0.000000001']] as const) {
+      expect((await postEvents(apiKey, big(id, v).replace('huge.sum', 'small.sum'))).status).toBe(202);
+    }
+    await eventually(async () => {
+      const r = await graphql<UsageData>(apiKey, USAGE, { type: 'small.sum', from, to, agg: 'SUM', prop: 'v' });
+      return r.data?.usage.rows[0]?.eventCount === '3' ? r.data.usage.rows[0] : undefined;
+    }, 'the three small events').then((row) => expect(row.value).toBe('0.300000001'));
+  });
+});
