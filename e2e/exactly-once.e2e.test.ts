@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createClient } from '@clickhouse/client';
 import { Kafka, logLevel } from 'kafkajs';
-import { EVENTS_TOPIC, sqlString } from '@polaris/shared';
+import { sqlString } from '@polaris/clickhouse';
+import { EVENTS_TOPIC } from '@polaris/shared';
 import { createTenant } from './support/tenants';
 import { cloudEvent, eventually, postEvents } from './support/http';
 

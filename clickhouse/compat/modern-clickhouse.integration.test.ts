@@ -1,17 +1,18 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { APPLIED_MIGRATIONS_SQL, readMigrationFiles, SCHEMA_MIGRATIONS_DDL } from '../../scripts/src/migrate/clickhouse';
-import { splitStatements } from '../../scripts/src/migrate/sql-statements';
-import { buildExistingSql, toClickHouseDateTime, type EventIdentity, type EventRow } from '../../sink-worker/src/events/events-raw.writer';
-import { buildUsageSql, canonicalDecimal, type UsageQuery, type WindowSize } from '../../sink-worker/src/usage/usage.queries';
+import { toClickHouseDateTime } from '../src/date-time';
+import type { EventIdentity, EventsRawRow as EventRow } from '../src/events-raw/events-raw.schema';
+import { eventsRaw, usage as usageQuery } from '../src/index';
+import { APPLIED_MIGRATIONS_SQL, CLICKHOUSE_MIGRATIONS_DIR, readMigrationFiles, SCHEMA_MIGRATIONS_DDL } from '../src/migrate/migration-runner';
+import { splitStatements } from '../src/migrate/sql-statements';
+import { insertSql } from '../src/named-query';
+import { canonicalDecimal, type UsageQuery, type UsageWindow as WindowSize } from '../src/usage/usage.query';
 import { runOnChdb, runOnServer, type CompatPlan, type CompatResult, type Row } from './compat-plan';
 
 // Our real DDL and generated SQL, run unchanged on the local ClickHouse (18.16, what CI has) and
 // on a current engine (chdb-core), and required to give the same answers on both.
 
 const CLICKHOUSE_URL = process.env.CLICKHOUSE_URL || 'http://127.0.0.1:58123';
-const MIGRATIONS = fileURLToPath(new URL('../migrations', import.meta.url));
 
 const ns = randomUUID();
 const otherNs = randomUUID();
@@ -51,8 +52,8 @@ const rows: EventRow[] = [
 ];
 const redelivered = rows[0] as EventRow; // an exact redelivery (same offset): FINAL counts it once
 
-/** What the sink-worker sends: @clickhouse/client's insert() posts this query and these lines. */
-const jsonEachRowInsert = (batch: EventRow[]) => `INSERT INTO events_raw FORMAT JSONEachRow\n${batch.map((r) => JSON.stringify(r)).join('\n')}`;
+/** What the sink-worker sends (eventsRaw.insert), as the SQL text @clickhouse/client posts. */
+const jsonEachRowInsert = (batch: EventRow[]) => insertSql(eventsRaw.insertStatement(batch));
 
 const probe: EventIdentity[] = [
   { namespace: ns, source: 'compat', id: 'a' },
@@ -60,7 +61,7 @@ const probe: EventIdentity[] = [
   { namespace: ns, source: 'compat', id: 'zz' }, //   not stored
   { namespace: otherNs, source: 'compat', id: 'b' }, // b is stored, but in ns, not here
 ];
-const probeSql = buildExistingSql(probe);
+const probeSql = eventsRaw.findExistingStatements(probe).map((s) => s.query);
 
 const subjects = ['acme', 'globex', hostileSubject];
 const usage = (windowSize: WindowSize, valueProperty: string | undefined, groupBySubject: boolean): UsageQuery => ({
@@ -70,13 +71,13 @@ const usage = (windowSize: WindowSize, valueProperty: string | undefined, groupB
 const usageChecks = [
   ...(['none', 'minute', 'hour', 'day'] as const).flatMap((w) =>
     [undefined, 'n'].flatMap((v) =>
-      [true, false].map((g) => ({ name: `usage ${w} ${v ? 'SUM' : 'COUNT'}${g ? ' by subject' : ''}`, sql: buildUsageSql(usage(w, v, g)) })),
+      [true, false].map((g) => ({ name: `usage ${w} ${v ? 'SUM' : 'COUNT'}${g ? ' by subject' : ''}`, sql: usageQuery.statement(usage(w, v, g)).query })),
     ),
   ),
-  { name: 'usage SUM out of range', sql: buildUsageSql({ ...usage('none', 'n', false), eventType: 'huge' }) },
+  { name: 'usage SUM out of range', sql: usageQuery.statement({ ...usage('none', 'n', false), eventType: 'huge' }).query },
 ];
 
-const migrations = readMigrationFiles(MIGRATIONS);
+const migrations = readMigrationFiles(CLICKHOUSE_MIGRATIONS_DIR);
 const plan: CompatPlan = {
   database: `compat_${randomBytes(6).toString('hex')}`,
   statements: [

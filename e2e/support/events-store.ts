@@ -1,5 +1,5 @@
 import { createClient } from '@clickhouse/client';
-import { sqlString } from '@polaris/shared';
+import { sqlString } from '@polaris/clickhouse';
 
 const ch = createClient({ url: process.env.CLICKHOUSE_URL ?? 'http://127.0.0.1:58123', database: 'polaris' });
 

@@ -5,9 +5,8 @@
  * used. Prints ratios, never judges them: it fails only on errors and wrong counts.
  */
 import type { Message } from 'kafkajs';
-import { sqlString, type ClickHouseClient } from '@polaris/shared';
+import { eventsRaw, sqlString, type ClickHouseClient } from '@polaris/clickhouse';
 import { planBatch } from '../../sink-worker/src/events/batch-plan';
-import { EventsRawWriter } from '../../sink-worker/src/events/events-raw.writer';
 import { loadBenchConfig } from './support/bench-config';
 import {
   BENCH_PORTS, Cleanup, runBench, benchBroker, benchEvents, clickhouseVersion, createBenchTenant, machineConditions, newRunId, startBenchServices,
@@ -85,7 +84,6 @@ function sinkCounters(samples: Sample[]) {
 
 /** The sink's per-batch steps (decode and plan, probe, insert) in this process, timed apart. */
 async function sinkStepsInProcess(client: ClickHouseClient, messages: Message[], batchSize: number) {
-  const writer = new EventsRawWriter(client);
   const phases = { plan: 0, probe: 0, insert: 0 };
   let offset = 0;
   for (const batch of chunk(messages, batchSize)) {
@@ -93,10 +91,10 @@ async function sinkStepsInProcess(client: ClickHouseClient, messages: Message[],
     const plan = planBatch(batch.map((m) => ({ offset: String(offset++), value: m.value as Buffer })));
     phases.plan += performance.now() - t;
     t = performance.now();
-    const existing = await writer.existing(plan.candidates.map((c) => c.row));
+    const existing = await eventsRaw.findExisting(client, plan.candidates.map((c) => c.row));
     phases.probe += performance.now() - t;
     t = performance.now();
-    await writer.insert(plan.candidates.filter((c) => !existing.has(c.key)).map((c) => c.row));
+    await eventsRaw.insert(client, plan.candidates.filter((c) => !existing.has(c.key)).map((c) => c.row));
     phases.insert += performance.now() - t;
   }
   return phases;

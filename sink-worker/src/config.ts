@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { baseConfigSchema, brokerList, clickhouseConfigSchema, loadConfig, EVENTS_DLQ_TOPIC, EVENTS_TOPIC } from '@polaris/shared';
+import { clickhouseConfigSchema } from '@polaris/clickhouse';
+import { baseConfigSchema, brokerList, loadConfig, EVENTS_DLQ_TOPIC, EVENTS_TOPIC } from '@polaris/shared';
 
 const port = z.coerce.number().int().min(0).max(65535);
 

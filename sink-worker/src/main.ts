@@ -1,9 +1,8 @@
+import { createClickHouse, eventsRawWriter, pingClickHouse, usageReader } from '@polaris/clickhouse';
 import {
-  createKafka, createClickHouse, createUnaryWrapper, pingClickHouse, runService, startGrpcServer, type LivenessCheck, type ReadinessCheck,
-  type Stoppable,
+  createKafka, createUnaryWrapper, runService, startGrpcServer, type LivenessCheck, type ReadinessCheck, type Stoppable,
 } from '@polaris/shared';
 import { loadSinkWorkerConfig } from './config';
-import { EventsRawWriter } from './events/events-raw.writer';
 import { EventsConsumer } from './events/events.consumer';
 import { usageService } from './usage/usage.grpc';
 
@@ -22,7 +21,7 @@ await runService({
       const grpc = await startGrpcServer({
         host: config.GRPC_HOST,
         port: config.GRPC_PORT,
-        services: [usageService(ch, createUnaryWrapper(logger, registry))],
+        services: [usageService(usageReader(ch), createUnaryWrapper(logger, registry))],
         logger,
       });
       parts.push({ name: 'grpc', stop: () => grpc.stop(config.SHUTDOWN_TIMEOUT_MS / 2) });
@@ -31,7 +30,7 @@ await runService({
       const kafka = createKafka({ clientId: config.KAFKA_CLIENT_ID, brokers: config.KAFKA_BROKERS, logger });
       const consumer = new EventsConsumer(
         kafka,
-        new EventsRawWriter(ch),
+        eventsRawWriter(ch),
         {
           groupId: config.KAFKA_GROUP_ID,
           topic: config.EVENTS_TOPIC,

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import { throwawayDatabase as migratedDatabase } from '@polaris/clickhouse/testing';
 import { CompressionTypes, Kafka, logLevel, Partitioners, type Admin, type Message } from 'kafkajs';
 import pg from 'pg';
 import { encodeEventMessage, eventMessageKey, normalizeCloudEvent } from '@polaris/shared';
@@ -10,10 +11,9 @@ import { createOrganization } from '../../src/admin/organizations';
 import { sampleEvents } from '../../src/demo/sample-events';
 import type { CliConfig } from '../../src/config';
 import { CliError } from '../../src/errors';
-import { migrateClickHouse } from '../../src/migrate/clickhouse';
 import { TOPICS } from '../../src/migrate/migrate';
-import { clickhouseMigrationsDir, repoRoot } from '../../src/paths';
-import { localSpecs, startServices, type RunningSystem, type ServiceName, type SystemPorts } from '../../src/services/launcher';
+import { repoRoot } from '../../src/paths';
+import { localSpecs, startServices, type RunningSystem, type PolarisServiceName, type SystemPorts } from '../../src/services/launcher';
 
 /** The benches' own copy of the services: beside a demo (default ports) and the e2e suite (1xxxx). */
 export const BENCH_PORTS: SystemPorts = {
@@ -163,15 +163,11 @@ export async function topicMessageCount(admin: Admin, topic: string): Promise<nu
 /** A database of this run with the real ClickHouse migrations, dropped by `cleanup`. */
 export async function throwawayDatabase(cfg: CliConfig, name: string, cleanup: Cleanup): Promise<{ database: string; client: ClickHouseClient }> {
   const connection = { url: cfg.clickhouse.url, username: cfg.clickhouse.username, password: cfg.clickhouse.password };
-  const server = createClient(connection);
-  cleanup.add(`drop database ${name}`, async () => {
-    await server.command({ query: `DROP DATABASE IF EXISTS ${name}` });
-    await server.close();
-  });
-  await migrateClickHouse({ ...connection, database: name, dir: clickhouseMigrationsDir, log: () => undefined });
-  const client = createClient({ ...connection, database: name });
-  cleanup.add(`close ${name} client`, () => client.close());
-  return { database: name, client };
+  const db = await migratedDatabase({ connection, database: name, migrated: false });
+  // Registered before migrating, so a migration that fails half way is dropped too.
+  cleanup.add(`drop database ${name}`, () => db.drop());
+  await db.migrate();
+  return db;
 }
 
 export async function clickhouseVersion(cfg: CliConfig): Promise<string> {
@@ -190,8 +186,8 @@ export async function clickhouseVersion(cfg: CliConfig): Promise<string> {
  */
 export async function startBenchServices(
   cfg: CliConfig,
-  names: readonly ServiceName[],
-  env: Partial<Record<ServiceName, Record<string, string>>>,
+  names: readonly PolarisServiceName[],
+  env: Partial<Record<PolarisServiceName, Record<string, string>>>,
   cleanup: Cleanup,
 ): Promise<RunningSystem> {
   const loopback = { LOG_LEVEL: 'info', HTTP_HOST: '127.0.0.1', GRPC_HOST: '127.0.0.1', OPS_HOST: '127.0.0.1' };

@@ -1,7 +1,8 @@
 import { createClient } from '@clickhouse/client';
 import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
-import { EVENTS_TOPIC, sqlString } from '@polaris/shared';
+import { sqlString } from '@polaris/clickhouse';
+import { EVENTS_TOPIC } from '@polaris/shared';
 import type { CliConfig } from '../../src/config';
 import { CliError } from '../../src/errors';
 import { isPortOpen, portOwner } from '../../src/stack/ports';

@@ -40,12 +40,22 @@ export const eventMessageSchema = z.object({
 export type EventMessage = z.infer<typeof eventMessageSchema>;
 
 /**
+ * An event's identity, (namespace, source, id), as one string: the partition key below, and the
+ * key the sink-worker compares with what ClickHouse already holds. One formula for both, so the
+ * copies the broker groups are exactly the copies the sink drops. JSON, so no separator can be
+ * forged from inside a part.
+ */
+export function eventIdentityKey(namespace: string, source: string, id: string): string {
+  return JSON.stringify([namespace, source, id]);
+}
+
+/**
  * Partition key. Every copy of an event (same namespace, source and id) lands on the same
  * partition, so one consumer sees all of them in order: that is what makes the sink-worker's
  * "already stored?" check race-free.
  */
 export function eventMessageKey(namespace: string, event: Pick<NormalizedEvent, 'source' | 'id'>): string {
-  return JSON.stringify([namespace, event.source, event.id]);
+  return eventIdentityKey(namespace, event.source, event.id);
 }
 
 export function encodeEventMessage(namespace: string, event: NormalizedEvent, receivedAt: number): Buffer {

@@ -1,5 +1,6 @@
+import { toClickHouseDateTime, type EventsRawRow } from '@polaris/clickhouse';
+import { eventIdentityKey } from '@polaris/shared';
 import { decodeEventMessage } from './event-message.decoder';
-import { identityKey, toClickHouseDateTime, type EventRow } from './events-raw.writer';
 
 export interface RawMessage {
   offset: string;
@@ -17,7 +18,7 @@ export interface DeadLetter {
 
 export interface Candidate {
   key: string;
-  row: EventRow;
+  row: EventsRawRow;
   /** The message the row came from, for the dead-letter topic if the store refuses the row. */
   message: RawMessage;
 }
@@ -80,7 +81,7 @@ function planOne(message: RawMessage): { candidate: Candidate } | { deadLetter: 
   if (exceedsDepth(event.data, MAX_SERIALIZABLE_DEPTH)) {
     return { deadLetter: { message, reason: 'invalid_schema', detail: `event.data: nested deeper than ${MAX_SERIALIZABLE_DEPTH} levels` } };
   }
-  const key = identityKey({ namespace, source: event.source, id: event.id });
+  const key = eventIdentityKey(namespace, event.source, event.id);
   return {
     candidate: {
       key,

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
+import { eventsRawWriter } from '@polaris/clickhouse';
+import { throwawayDatabase, type ThrowawayDatabase } from '@polaris/clickhouse/testing';
 import { createLogger, createMetricsRegistry, DEAD_LETTER_HEADERS, encodeEventMessage, eventMessageKey, type NormalizedEvent } from '@polaris/shared';
 import { eventually } from '@polaris/shared/testing';
 import { EventsConsumer } from './events.consumer';
-import { EventsRawWriter } from './events-raw.writer';
-import { throwawayClickHouse, type ThrowawayClickHouse } from '../test-support/throwaway-clickhouse';
 import { TEST_KAFKA_BROKERS } from '../test-support/env';
 import { headerText, readTopic } from '../test-support/read-topic';
 
@@ -17,7 +17,7 @@ function event(i: number): NormalizedEvent {
   return { id: `e-${i}`, source: 'it', type: 'api.request', subject: `s-${i % 3}`, timeMs: Date.UTC(2026, 5, 1, 0, 0, i), data: { n: i } };
 }
 
-async function physicalRows(db: ThrowawayClickHouse): Promise<number> {
+async function physicalRows(db: ThrowawayDatabase): Promise<number> {
   const rs = await db.client.query({ query: 'SELECT count() AS n FROM events_raw', format: 'JSONEachRow' });
   return Number((await rs.json<{ n: string }>())[0]?.n);
 }
@@ -38,14 +38,14 @@ describe('EventsConsumer against Kafka and ClickHouse', () => {
   const groupId = `it-sink-${randomUUID()}`;
   const admin = kafka.admin();
   const producer = kafka.producer();
-  let db: ThrowawayClickHouse;
+  let db: ThrowawayDatabase;
 
   beforeAll(async () => {
     await admin.connect();
     await producer.connect();
     await admin.createTopics({ topics: [{ topic, numPartitions: 3 }, { topic: dlqTopic, numPartitions: 1 }], waitForLeaders: true });
     // Starts without tables: the first store attempts fail until the "outage" ends.
-    db = await throwawayClickHouse({ migrated: false });
+    db = await throwawayDatabase({ migrated: false });
   });
 
   afterAll(async () => {
@@ -57,7 +57,7 @@ describe('EventsConsumer against Kafka and ClickHouse', () => {
 
   const consumerFor = (registry = createMetricsRegistry('it'), stallTimeoutMs?: number) => ({
     registry,
-    consumer: new EventsConsumer(kafka, new EventsRawWriter(db.client), { groupId, topic, dlqTopic, stallTimeoutMs }, logger, registry),
+    consumer: new EventsConsumer(kafka, eventsRawWriter(db.client), { groupId, topic, dlqTopic, stallTimeoutMs }, logger, registry),
   });
 
   it('retries through a store outage, stores each event once, dead-letters garbage, and replays as a no-op', async () => {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { EachBatchPayload, Kafka } from 'kafkajs';
-import { createLogger, createMetricsRegistry, DEAD_LETTER_HEADERS, encodeEventMessage } from '@polaris/shared';
+import type { EventIdentity, EventsRawRow, EventsRawWriter } from '@polaris/clickhouse';
+import { createLogger, createMetricsRegistry, DEAD_LETTER_HEADERS, encodeEventMessage, eventIdentityKey } from '@polaris/shared';
 import { EventsConsumer } from './events.consumer';
-import type { EventRow, EventsRawWriter } from './events-raw.writer';
 
 // The consumer against fakes of kafkajs and the writer: the paths a real stack cannot be made to
 // take on demand (a consumer that kafkajs will not restart, a dead-letter topic that refuses).
@@ -67,12 +67,12 @@ function fakeKafka(opts: { runRejects?: Error; dlqFailures?: number } = {}) {
 }
 
 /** A writer over an in-memory table that refuses like ClickHouse 18.16 does. */
-function fakeWriter(opts: { refuse?: (r: EventRow) => boolean; outages?: number } = {}) {
-  const rows: EventRow[] = [];
+function fakeWriter(opts: { refuse?: (r: EventsRawRow) => boolean; outages?: number } = {}) {
+  const rows: EventsRawRow[] = [];
   let outages = opts.outages ?? 0;
-  const key = (r: { namespace: string; source: string; id: string }) => JSON.stringify([r.namespace, r.source, r.id]);
-  const writer = {
-    existing: async (ids: Array<{ namespace: string; source: string; id: string }>) => {
+  const key = (r: EventIdentity) => eventIdentityKey(r.namespace, r.source, r.id);
+  const writer: EventsRawWriter = {
+    findExisting: async (ids) => {
       if (outages > 0) {
         outages--;
         throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:58123'), { code: 'ECONNREFUSED' });
@@ -80,14 +80,14 @@ function fakeWriter(opts: { refuse?: (r: EventRow) => boolean; outages?: number 
       const have = new Set(rows.map(key));
       return new Set(ids.map(key).filter((k) => have.has(k)));
     },
-    insert: async (batch: EventRow[]) => {
+    insert: async (batch) => {
       if (batch.some((r) => opts.refuse?.(r))) {
         throw new Error('Code: 25, e.displayText() = DB::Exception: Cannot parse escape sequence: missing second part of surrogate pair, e.what() = DB::Exception');
       }
       rows.push(...batch);
     },
   };
-  return { rows, writer: writer as unknown as EventsRawWriter };
+  return { rows, writer };
 }
 
 const msg = (offset: number, id: string) => ({
@@ -162,6 +162,7 @@ describe('EventsConsumer (fakes)', () => {
     expect(await metric(registry, 'sink_dead_letters_total', { reason: 'invalid_json' })).toBe(1);
     expect(await metric(registry, 'sink_events_written_total')).toBe(3);
     expect(await metric(registry, 'sink_store_errors_total')).toBe(0);
+    expect(await metric(registry, 'sink_dead_letter_send_errors_total')).toBe(0);
   });
 
   it('retries a dead-letter topic that refuses, and commits only once the dead letters are sent', async () => {
@@ -175,7 +176,9 @@ describe('EventsConsumer (fakes)', () => {
     await done;
     expect(k.sent).toHaveLength(1);
     expect(k.commits).toEqual([{ partition: 0, offset: '2' }]);
-    expect(await metric(registry, 'sink_store_errors_total')).toBe(2);
+    // Counted as what they are: the broker refused the dead letters, ClickHouse refused nothing.
+    expect(await metric(registry, 'sink_dead_letter_send_errors_total')).toBe(2);
+    expect(await metric(registry, 'sink_store_errors_total')).toBe(0);
   });
 
   it('an outage is retried, never dead-lettered; the partition shows as stalled past the timeout, and recovers', async () => {
@@ -195,6 +198,8 @@ describe('EventsConsumer (fakes)', () => {
     await done;
     expect(k.sent).toEqual([]);
     expect(w.rows.map((r) => r.id)).toEqual(['a', 'b']);
+    expect(await metric(registry, 'sink_store_errors_total')).toBe(3);
+    expect(await metric(registry, 'sink_dead_letter_send_errors_total')).toBe(0);
     expect(k.commits).toEqual([{ partition: 4, offset: '102' }]);
     // Committed, but 148 more are pending: the clock restarted at the commit.
     expect(() => consumer.health()).not.toThrow();

@@ -1,8 +1,8 @@
 import { Partitioners, type Consumer, type EachBatchPayload, type Kafka, type Producer } from 'kafkajs';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { EventsRawWriter } from '@polaris/clickhouse';
 import { deadLetterMessage, inBatchSpan, type Logger } from '@polaris/shared';
 import { describeError, planBatch, type Candidate, type DeadLetter } from './batch-plan';
-import type { EventsRawWriter } from './events-raw.writer';
 import { chunkByMonth } from './insert-chunks';
 import { PartitionProgress } from './partition-progress';
 import { classifyStoreError, isDataError } from './store-error';
@@ -69,6 +69,7 @@ export class EventsConsumer {
   private readonly duplicates: Counter;
   private readonly deadLettered: Counter;
   private readonly storeErrors: Counter;
+  private readonly deadLetterSendErrors: Counter;
   private readonly batchSeconds: Histogram;
 
   constructor(
@@ -92,7 +93,9 @@ export class EventsConsumer {
     this.written = new Counter({ name: 'sink_events_written_total', help: 'Events inserted into events_raw', registers });
     this.duplicates = new Counter({ name: 'sink_duplicates_dropped_total', help: 'Copies of already known events dropped', labelNames: ['where'], registers });
     this.deadLettered = new Counter({ name: 'sink_dead_letters_total', help: 'Messages sent to the dead-letter topic, by reason', labelNames: ['reason'], registers });
-    this.storeErrors = new Counter({ name: 'sink_store_errors_total', help: 'Failed attempts to store a batch or send its dead letters (retried)', registers });
+    // Apart, because they call for different people: the store is ClickHouse, the dead letters go to the broker.
+    this.storeErrors = new Counter({ name: 'sink_store_errors_total', help: 'Failed attempts to store a batch in ClickHouse (retried)', registers });
+    this.deadLetterSendErrors = new Counter({ name: 'sink_dead_letter_send_errors_total', help: "Failed attempts to send a batch's dead letters to the dead-letter topic (retried)", registers });
     this.batchSeconds = new Histogram({ name: 'sink_batch_seconds', help: 'Time to make one partition batch durable', registers, buckets: [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] });
     const stalled: Gauge = new Gauge({
       name: 'sink_consumer_stalled',
@@ -193,7 +196,7 @@ export class EventsConsumer {
     };
 
     let outcome: StoreOutcome = { inserted: 0, known: 0, refused: [], attempts: 0 };
-    await this.untilDone('store', log, heartbeat, stillOwned, async () => {
+    await this.untilDone('store', this.storeErrors, log, heartbeat, stillOwned, async () => {
       outcome = await this.store(plan.candidates, beforeAttempt);
     });
     if (outcome.refused.length > 0) {
@@ -202,7 +205,7 @@ export class EventsConsumer {
 
     const deadLetters = [...plan.deadLetters, ...outcome.refused].sort((a, b) => (BigInt(a.message.offset) < BigInt(b.message.offset) ? -1 : 1));
     if (deadLetters.length > 0) {
-      await this.untilDone('dead-letter', log, heartbeat, stillOwned, () => this.sendDeadLetters(batch.topic, batch.partition, deadLetters));
+      await this.untilDone('dead-letter', this.deadLetterSendErrors, log, heartbeat, stillOwned, () => this.sendDeadLetters(batch.topic, batch.partition, deadLetters));
       for (const d of deadLetters) this.deadLettered.inc({ reason: d.reason });
       log.warn({ count: deadLetters.length, reasons: deadLetters.map((d) => d.reason), offsets: deadLetters.map((d) => d.message.offset) }, 'messages dead-lettered');
     }
@@ -233,7 +236,7 @@ export class EventsConsumer {
     const probeRefused = await storeIsolating(
       candidates,
       async (set) => {
-        for (const key of await this.writer.existing(set.map((c) => c.row))) existing.add(key);
+        for (const key of await this.writer.findExisting(set.map((c) => c.row))) existing.add(key);
       },
       { isDataError, beforeAttempt },
     );
@@ -270,11 +273,13 @@ export class EventsConsumer {
   }
 
   /**
-   * Retries `work` with capped exponential backoff while we still own the partition. If we lose
-   * it (rebalance, shutdown) we give up without committing: the next owner replays the batch.
+   * Retries `work` with capped exponential backoff while we still own the partition, counting
+   * each failure in `failures`. If we lose it (rebalance, shutdown) we give up without
+   * committing: the next owner replays the batch.
    */
   private async untilDone(
     what: string,
+    failures: Counter,
     log: Logger,
     heartbeat: () => Promise<void>,
     stillOwned: () => boolean,
@@ -286,7 +291,7 @@ export class EventsConsumer {
         return;
       } catch (err) {
         if (err instanceof PartitionLost) throw err;
-        this.storeErrors.inc();
+        failures.inc();
         const delay = Math.min(MAX_BACKOFF_MS, 200 * 2 ** attempt);
         log.error({ err, attempt, retryInMs: delay }, `${what} failed; retrying`);
         if (!stillOwned()) throw new Error(`${what} abandoned: partition no longer owned`, { cause: err });

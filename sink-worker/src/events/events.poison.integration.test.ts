@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Kafka, logLevel } from 'kafkajs';
+import { eventsRawWriter, type EventsRawWriter } from '@polaris/clickhouse';
+import { throwawayDatabase, type ThrowawayDatabase } from '@polaris/clickhouse/testing';
 import { createLogger, createMetricsRegistry, DEAD_LETTER_HEADERS, encodeEventMessage, eventMessageKey, type NormalizedEvent } from '@polaris/shared';
 import { eventually } from '@polaris/shared/testing';
 import { EventsConsumer } from './events.consumer';
-import { EventsRawWriter, type EventRow } from './events-raw.writer';
-import { throwawayClickHouse, type ThrowawayClickHouse } from '../test-support/throwaway-clickhouse';
 import { headerText, readTopic } from '../test-support/read-topic';
 import { TEST_KAFKA_BROKERS } from '../test-support/env';
 
@@ -26,13 +26,14 @@ function event(i: number, subject = `s-${i % 3}`): NormalizedEvent {
  * Turns the rows of one marked, perfectly valid event into what ClickHouse refuses (a lone
  * surrogate): the store-rejection path, proven whatever the topic schema refuses on its own.
  */
-class PoisoningWriter extends EventsRawWriter {
-  override insert(rows: EventRow[]): Promise<void> {
-    return super.insert(rows.map((r) => (r.subject === STORE_POISON ? { ...r, subject: '\ud800' } : r)));
-  }
+function poisoningWriter(real: EventsRawWriter): EventsRawWriter {
+  return {
+    ...real,
+    insert: (rows) => real.insert(rows.map((r) => (r.subject === STORE_POISON ? { ...r, subject: '\ud800' } : r))),
+  };
 }
 
-async function storedIds(db: ThrowawayClickHouse): Promise<string[]> {
+async function storedIds(db: ThrowawayDatabase): Promise<string[]> {
   const rs = await db.client.query({ query: `SELECT id FROM events_raw WHERE namespace = '${ns}' ORDER BY id`, format: 'JSONEachRow' });
   return (await rs.json<{ id: string }>()).map((r) => r.id);
 }
@@ -43,14 +44,14 @@ describe('EventsConsumer with poison in the topic', () => {
   const groupId = `it-sink-poison-${randomUUID()}`;
   const admin = kafka.admin();
   const producer = kafka.producer();
-  let db: ThrowawayClickHouse;
+  let db: ThrowawayDatabase;
 
   beforeAll(async () => {
     await admin.connect();
     await producer.connect();
     // One partition: the poison sits between good messages of the same batch, at known offsets.
     await admin.createTopics({ topics: [{ topic, numPartitions: 1 }, { topic: dlqTopic, numPartitions: 1 }], waitForLeaders: true });
-    db = await throwawayClickHouse();
+    db = await throwawayDatabase();
   });
 
   afterAll(async () => {
@@ -83,7 +84,7 @@ describe('EventsConsumer with poison in the topic', () => {
     await producer.send({ topic, acks: -1, messages: sequence });
 
     const registry = createMetricsRegistry('it');
-    const consumer = new EventsConsumer(kafka, new PoisoningWriter(db.client), { groupId, topic, dlqTopic }, logger, registry);
+    const consumer = new EventsConsumer(kafka, poisoningWriter(eventsRawWriter(db.client)), { groupId, topic, dlqTopic }, logger, registry);
     await consumer.start();
     try {
       const goodIds = Array.from({ length: 25 }, (_, i) => `e-${i}`).sort();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ClickHouseError } from '@clickhouse/client';
+import { ClickHouseError } from '@polaris/clickhouse';
 import { classifyStoreError, clickHouseErrorCode, isDataError } from './store-error';
 
 /** What @clickhouse/client throws for ClickHouse 18.16: a plain Error carrying the server's text. */

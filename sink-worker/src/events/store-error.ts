@@ -1,4 +1,4 @@
-import { ClickHouseError } from '@clickhouse/client';
+import { ClickHouseError } from '@polaris/clickhouse';
 
 /**
  * ClickHouse error codes that mean "this data can never be stored as it is": the server read the

@@ -1,12 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EventsRawWriter, identityKey, toClickHouseDateTime, type EventRow } from './events-raw.writer';
+import { eventsRawWriter, toClickHouseDateTime, type EventsRawRow, type EventsRawWriter } from '@polaris/clickhouse';
+import { throwawayDatabase, type ThrowawayDatabase } from '@polaris/clickhouse/testing';
+import { eventIdentityKey } from '@polaris/shared';
 import { classifyStoreError, isDataError } from './store-error';
 import { storeIsolating } from './store-isolating';
-import { throwawayClickHouse, type ThrowawayClickHouse } from '../test-support/throwaway-clickhouse';
 
 const ns = 'ns-isolating';
 
-function row(i: number, over: Partial<EventRow> = {}): EventRow {
+function row(i: number, over: Partial<EventsRawRow> = {}): EventsRawRow {
   const t = Date.UTC(2026, 5, 1, 0, 0, 0) + i;
   return {
     namespace: ns, id: `e-${i}`, source: 'it', type: 'api.request', subject: `s-${i % 7}`,
@@ -15,19 +16,19 @@ function row(i: number, over: Partial<EventRow> = {}): EventRow {
   };
 }
 
-async function stored(db: ThrowawayClickHouse): Promise<{ rows: number; ids: number }> {
+async function stored(db: ThrowawayDatabase): Promise<{ rows: number; ids: number }> {
   const rs = await db.client.query({ query: 'SELECT count() AS rows, uniqExact(namespace, source, id) AS ids FROM events_raw', format: 'JSONEachRow' });
   const [r] = await rs.json<{ rows: string; ids: string }>();
   return { rows: Number(r?.rows), ids: Number(r?.ids) };
 }
 
 describe('storeIsolating with the real events_raw insert (ClickHouse refusing rows)', () => {
-  let db: ThrowawayClickHouse;
+  let db: ThrowawayDatabase;
   let writer: EventsRawWriter;
 
   beforeAll(async () => {
-    db = await throwawayClickHouse();
-    writer = new EventsRawWriter(db.client);
+    db = await throwawayDatabase();
+    writer = eventsRawWriter(db.client);
   });
   afterAll(async () => {
     await db?.drop();
@@ -69,21 +70,15 @@ describe('storeIsolating with the real events_raw insert (ClickHouse refusing ro
     await expect(writer.insert(rows)).rejects.toThrow(/Code: 25/);
     expect(await stored(db)).toEqual({ rows: 0, ids: 0 });
     await storeIsolating(rows, (set) => writer.insert([...set]), { isDataError });
-    const found = await writer.existing(rows);
-    expect([...found].sort()).toEqual([identityKey(row(1)), identityKey(row(3))].sort());
-  });
-
-  it('probes an identity longer than max_query_size instead of failing the batch', async () => {
-    await db.client.command({ query: 'TRUNCATE TABLE events_raw' });
-    const long = row(9, { id: 'x'.repeat(300_000) });
-    await writer.insert([long]);
-    expect(await writer.existing([long, row(10)])).toEqual(new Set([identityKey(long)]));
+    const found = await writer.findExisting(rows);
+    const key = (r: EventsRawRow) => eventIdentityKey(r.namespace, r.source, r.id);
+    expect([...found].sort()).toEqual([key(row(1)), key(row(3))].sort());
   });
 
   it('an outage is thrown, not taken for bad rows', async () => {
-    const down = await throwawayClickHouse({ migrated: false }); // no database yet: UNKNOWN_DATABASE (81)
+    const down = await throwawayDatabase({ migrated: false }); // no database yet: UNKNOWN_DATABASE (81)
     try {
-      const downWriter = new EventsRawWriter(down.client);
+      const downWriter = eventsRawWriter(down.client);
       let inserts = 0;
       const err = await storeIsolating([row(1), row(2, { id: '\ud800' })], (set) => downWriter.insert([...set]), { isDataError, onAttempt: () => inserts++ })
         .then(() => undefined, (e: unknown) => e);

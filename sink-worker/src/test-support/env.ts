@@ -1,3 +1,2 @@
-/** Where integration tests find the local stack; override to point them elsewhere. */
-export const TEST_CLICKHOUSE_URL = process.env.CLICKHOUSE_URL ?? 'http://127.0.0.1:58123';
+/** Where integration tests find the local stack's broker; override to point them elsewhere. */
 export const TEST_KAFKA_BROKERS = [process.env.KAFKA_BROKERS ?? '127.0.0.1:59092'];

@@ -1,10 +1,11 @@
-import { PolarisError, type ClickHouseClient, type UnaryWrapper, type GrpcServiceBinding, requireOrganizationId } from '@polaris/shared';
+import type { UsageQuery, UsageReader, UsageWindow } from '@polaris/clickhouse';
+import { PolarisError, type UnaryWrapper, type GrpcServiceBinding, requireOrganizationId } from '@polaris/shared';
 import { Aggregation, UsageService, WindowSize, type UsageQueryRequest, type UsageQueryResponse } from '@polaris/proto';
-import { queryUsage, type UsageQuery, type WindowSize as Window } from './usage.queries';
 
 const MAX_SUBJECTS = 100;
 
-const windows: Record<WindowSize, Window | undefined> = {
+/** Proto → domain for window sizes, the only place it happens (domain → SQL is in @polaris/clickhouse). */
+const windows: Record<WindowSize, UsageWindow | undefined> = {
   [WindowSize.WINDOW_SIZE_UNSPECIFIED]: 'none',
   [WindowSize.WINDOW_SIZE_MINUTE]: 'minute',
   [WindowSize.WINDOW_SIZE_HOUR]: 'hour',
@@ -41,13 +42,13 @@ export function toUsageQuery(req: UsageQueryRequest): UsageQuery {
 }
 
 /** polaris.v1.Usage over ClickHouse. The namespace is always the caller's organization. */
-export function usageService(ch: ClickHouseClient, unary: UnaryWrapper): GrpcServiceBinding {
+export function usageService(usage: UsageReader, unary: UnaryWrapper): GrpcServiceBinding {
   return {
     name: 'polaris.v1.Usage',
     definition: UsageService,
     implementation: {
       query: unary<UsageQueryRequest, UsageQueryResponse>('polaris.v1.Usage/Query', async (req) => {
-        const result = await queryUsage(ch, toUsageQuery(req));
+        const result = await usage.query(toUsageQuery(req));
         return {
           rows: result.rows.map((r) => ({
             windowStart: new Date(r.windowStartMs),

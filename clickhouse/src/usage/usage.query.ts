@@ -1,20 +1,45 @@
-import { sqlDateTime, sqlString, sqlStringList, sqlUInt, PolarisError, type ClickHouseClient } from '@polaris/shared';
+import { PolarisError } from '@polaris/shared';
+import { z } from 'zod';
+import { checkParams, selectRows, type ClickHouseReader, type SelectStatement } from '../named-query';
+import { sqlDateTime, sqlString, sqlStringList, sqlUInt } from '../sql-literal';
 
-export type WindowSize = 'none' | 'minute' | 'hour' | 'day';
+const QUERY = 'usage.query';
 
-export interface UsageQuery {
-  namespace: string;
-  eventType: string;
-  fromMs: number;
-  toMs: number;
-  windowSize: WindowSize;
+/** Window sizes in the domain's words; the Usage gRPC service translates its proto enum into these. */
+export const usageWindowSchema = z.enum(['none', 'minute', 'hour', 'day']);
+export type UsageWindow = z.infer<typeof usageWindowSchema>;
+
+/**
+ * Domain → SQL for window sizes, the only place it happens: how long a window is and where it
+ * starts, in ClickHouse functions.
+ */
+const WINDOWS: Record<Exclude<UsageWindow, 'none'>, { ms: number; start: string }> = {
+  minute: { ms: 60_000, start: 'toStartOfMinute(time)' },
+  hour: { ms: 3_600_000, start: 'toStartOfHour(time)' },
+  day: { ms: 86_400_000, start: "toStartOfDay(time, 'UTC')" },
+};
+
+// Not refused here when negative: the range checks below answer first, as the API always has;
+// sqlUInt then refuses a time before 1970.
+const epochMs = z.number().int();
+
+/** The params of usage.query, checked for shape; what the API refuses by name is checked in `usageStatement`. */
+export const usageQuerySchema = z.object({
+  namespace: z.string(),
+  eventType: z.string(),
+  /** Inclusive, epoch ms. */
+  fromMs: epochMs,
+  /** Exclusive, epoch ms. */
+  toMs: epochMs,
+  windowSize: usageWindowSchema,
   /** undefined → count events; otherwise sum this top-level numeric property of `data`. */
-  valueProperty?: string;
-  subjects: string[];
-  groupBySubject: boolean;
-}
+  valueProperty: z.string().optional(),
+  subjects: z.array(z.string()),
+  groupBySubject: z.boolean(),
+});
+export type UsageQuery = z.infer<typeof usageQuerySchema>;
 
-export interface UsageRowOut {
+export interface UsageRow {
   windowStartMs: number;
   windowEndMs: number;
   subject: string;
@@ -23,12 +48,23 @@ export interface UsageRowOut {
   eventCount: string;
 }
 
-const WINDOW_MS: Record<Exclude<WindowSize, 'none'>, number> = { minute: 60_000, hour: 3_600_000, day: 86_400_000 };
-const WINDOW_FN: Record<Exclude<WindowSize, 'none'>, string> = {
-  minute: 'toStartOfMinute(time)',
-  hour: 'toStartOfHour(time)',
-  day: "toStartOfDay(time, 'UTC')",
-};
+export interface UsageResult {
+  rows: UsageRow[];
+  invalidValueCount: string;
+}
+
+const countText = z.string().regex(/^\d+$/, 'must be a count as text');
+
+/** A row as the usage SQL returns it (JSONEachRow), on 18.16 and on current ClickHouse alike. */
+const usageSqlRow = z.object({
+  window_start: z.union([z.number().int().nonnegative(), z.string().regex(/^\d+$/).transform(Number)]),
+  group_subject: z.string(),
+  /** '' when the sum is out of range (see SUM_LIMIT), else decimal text. */
+  value: z.string(),
+  event_count: countText,
+  invalid_value_count: countText,
+});
+
 /** Bounds how many rows one query may return, so a tiny window over a year cannot explode. */
 export const MAX_WINDOWS = 10_000;
 export const VALUE_PROPERTY_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
@@ -55,18 +91,20 @@ function isExactDecimal(raw: string): string {
 }
 
 /**
- * Builds the usage query. Reads events_raw with FINAL so that an exact redelivery which slipped
+ * usage.query as a value. Reads events_raw with FINAL so that an exact redelivery which slipped
  * past the sink-worker's duplicate probe (crash between insert and commit) is still counted once.
+ * Refuses, with the code the API answers, what the query cannot serve.
  */
-export function buildUsageSql(q: UsageQuery): string {
+export function usageStatement(params: UsageQuery): SelectStatement {
+  const q = checkParams(QUERY, usageQuerySchema, params);
   if (q.toMs <= q.fromMs) throw new PolarisError('invalid_argument', 'invalid_range', '`to` must be after `from`', 'to');
-  if (q.windowSize !== 'none' && (q.toMs - q.fromMs) / WINDOW_MS[q.windowSize] > MAX_WINDOWS) {
+  if (q.windowSize !== 'none' && (q.toMs - q.fromMs) / WINDOWS[q.windowSize].ms > MAX_WINDOWS) {
     throw new PolarisError('invalid_argument', 'too_many_windows', `the range holds more than ${MAX_WINDOWS} windows; use a larger window size`, 'window_size');
   }
   if (q.valueProperty !== undefined && !VALUE_PROPERTY_PATTERN.test(q.valueProperty)) {
     throw new PolarisError('invalid_argument', 'invalid_value_property', 'value_property must be a top-level property name ([A-Za-z_][A-Za-z0-9_]*)', 'value_property');
   }
-  const windowExpr = q.windowSize === 'none' ? 'toDateTime(0)' : WINDOW_FN[q.windowSize];
+  const windowExpr = q.windowSize === 'none' ? 'toDateTime(0)' : WINDOWS[q.windowSize].start;
   // Named group_subject, not subject: an alias shadows the column of the same name in WHERE (18.16
   // and current ClickHouse alike), so `'' AS subject` turned the subject filter into `'' IN (…)`.
   const subjectExpr = q.groupBySubject ? 'subject' : "''";
@@ -87,7 +125,7 @@ export function buildUsageSql(q: UsageQuery): string {
     `time_ms < ${sqlUInt(q.toMs)}`,
     ...(q.subjects.length > 0 ? [`subject IN ${sqlStringList(q.subjects)}`] : []),
   ];
-  return [
+  const query = [
     `SELECT toUnixTimestamp(${windowExpr}) AS window_start, ${subjectExpr} AS group_subject,`,
     `       ${value} AS value, toString(count()) AS event_count, toString(${invalid}) AS invalid_value_count`,
     'FROM events_raw FINAL',
@@ -97,32 +135,20 @@ export function buildUsageSql(q: UsageQuery): string {
     'HAVING count() > 0',
     'ORDER BY window_start, group_subject',
   ].join('\n');
+  return { query };
 }
 
-interface SqlRow {
-  window_start: number | string;
-  group_subject: string;
-  value: string;
-  event_count: string;
-  invalid_value_count: string;
-}
-
-export interface UsageResult {
-  rows: UsageRowOut[];
-  invalidValueCount: string;
-}
-
-export async function queryUsage(ch: ClickHouseClient, q: UsageQuery): Promise<UsageResult> {
-  const result = await ch.query({ query: buildUsageSql(q), format: 'JSONEachRow' });
-  const rows = await result.json<SqlRow>();
+/** usage.query: events of one type in one namespace, counted or summed per window and subject. */
+export async function queryUsage(reader: ClickHouseReader, params: UsageQuery): Promise<UsageResult> {
+  const rows = await selectRows(reader, QUERY, usageStatement(params), usageSqlRow);
   let invalid = 0n;
   const out = rows.map((r) => {
     if (r.value === '') {
       throw new PolarisError('invalid_argument', 'sum_out_of_range', 'a sum reaches 1e21 or more; use smaller windows or group by subject', 'value_property');
     }
     invalid += BigInt(r.invalid_value_count);
-    const startMs = q.windowSize === 'none' ? q.fromMs : Number(r.window_start) * 1000;
-    const endMs = q.windowSize === 'none' ? q.toMs : startMs + WINDOW_MS[q.windowSize];
+    const startMs = params.windowSize === 'none' ? params.fromMs : r.window_start * 1000;
+    const endMs = params.windowSize === 'none' ? params.toMs : startMs + WINDOWS[params.windowSize].ms;
     return { windowStartMs: startMs, windowEndMs: endMs, subject: r.group_subject, value: canonicalDecimal(r.value), eventCount: r.event_count };
   });
   return { rows: out, invalidValueCount: invalid.toString() };

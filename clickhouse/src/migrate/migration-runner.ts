@@ -3,15 +3,28 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import { z } from 'zod';
-import { CliError } from '../errors';
+import { toClickHouseDateTime } from '../date-time';
 import { parseMigrationFileName, splitStatements } from './sql-statements';
+
+export { CLICKHOUSE_MIGRATIONS_DIR } from '../migrations-dir';
+
+/**
+ * Why a migration run stopped, in words for the operator ("clickhouse: …"). Its own class rather
+ * than the CLI's, so this package never imports tooling; the CLI prints the message as it is.
+ */
+export class MigrationError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'MigrationError';
+  }
+}
 
 export interface ClickHouseMigrateOptions {
   url: string;
   database: string;
   username: string;
   password: string;
-  /** Folder of NNNN_name.sql files. */
+  /** Folder of NNNN_name.sql files: CLICKHOUSE_MIGRATIONS_DIR, or a test's own. */
   dir: string;
   log: (line: string) => void;
 }
@@ -44,9 +57,9 @@ export function readMigrationFiles(dir: string): MigrationFile[] {
   const files: MigrationFile[] = [];
   for (const fileName of readdirSync(dir).filter((f) => f.endsWith('.sql')).sort()) {
     const parsed = parseMigrationFileName(fileName);
-    if (!parsed) throw new CliError(`clickhouse: ${path.join(dir, fileName)} is not named NNNN_name.sql (lowercase name)`);
+    if (!parsed) throw new MigrationError(`clickhouse: ${path.join(dir, fileName)} is not named NNNN_name.sql (lowercase name)`);
     const clash = files.find((f) => f.version === parsed.version);
-    if (clash) throw new CliError(`clickhouse: ${clash.fileName} and ${fileName} share version ${parsed.version}`);
+    if (clash) throw new MigrationError(`clickhouse: ${clash.fileName} and ${fileName} share version ${parsed.version}`);
     const sql = readFileSync(path.join(dir, fileName), 'utf8');
     files.push({ ...parsed, fileName, sql, checksum: createHash('sha256').update(sql).digest('hex') });
   }
@@ -63,14 +76,14 @@ async function appliedMigrations(client: ClickHouseClient): Promise<Map<number, 
 }
 
 /**
- * Applies clickhouse/migrations in version order and records each in `schema_migrations`.
+ * Applies the migrations in `options.dir` (clickhouse/migrations) in version order and records each in `schema_migrations`.
  * ClickHouse DDL is not transactional: a migration that fails half way is not recorded and runs
  * again from its first statement, so every statement must be idempotent (IF NOT EXISTS).
  * There is no lock: run one migrate at a time per database.
  */
 export async function migrateClickHouse(options: ClickHouseMigrateOptions): Promise<{ applied: string[] }> {
   // The database name ends up in SQL text, so it must be a plain identifier (no escaping needed).
-  if (!IDENTIFIER.test(options.database)) throw new CliError(`clickhouse: invalid database name ${JSON.stringify(options.database)}`);
+  if (!IDENTIFIER.test(options.database)) throw new MigrationError(`clickhouse: invalid database name ${JSON.stringify(options.database)}`);
   const files = readMigrationFiles(options.dir);
   const connection = { url: options.url, username: options.username, password: options.password, application: 'polaris-migrate' };
 
@@ -90,7 +103,7 @@ export async function migrateClickHouse(options: ClickHouseMigrateOptions): Prom
     for (const file of files) {
       const recorded = applied.get(file.version);
       if (recorded && recorded.checksum !== file.checksum) {
-        throw new CliError(
+        throw new MigrationError(
           `clickhouse: ${file.fileName} changed after it was applied to database ${options.database} ` +
             `(recorded sha256 ${recorded.checksum.slice(0, 12)}…, file now ${file.checksum.slice(0, 12)}…). ` +
             'Applied migrations are immutable: revert the edit and add a new migration instead.',
@@ -110,7 +123,7 @@ export async function migrateClickHouse(options: ClickHouseMigrateOptions): Prom
           await client.command({ query: statement });
         } catch (error) {
           const reason = error instanceof Error ? error.message : String(error);
-          throw new CliError(`clickhouse: ${file.fileName} statement ${index + 1} of ${statements.length} failed: ${reason}`);
+          throw new MigrationError(`clickhouse: ${file.fileName} statement ${index + 1} of ${statements.length} failed: ${reason}`);
         }
       }
       await client.insert({
@@ -121,7 +134,7 @@ export async function migrateClickHouse(options: ClickHouseMigrateOptions): Prom
             version: file.version,
             name: file.name,
             checksum: file.checksum,
-            applied_at: new Date().toISOString().slice(0, 19).replace('T', ' '),
+            applied_at: toClickHouseDateTime(Date.now()),
           },
         ],
       });

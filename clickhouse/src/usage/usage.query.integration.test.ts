@@ -1,14 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EventsRawWriter, toClickHouseDateTime, type EventRow } from '../events/events-raw.writer';
-import { queryUsage, type UsageQuery } from './usage.queries';
-import { throwawayClickHouse, type ThrowawayClickHouse } from '../test-support/throwaway-clickhouse';
+import { toClickHouseDateTime } from '../date-time';
+import { insertEventsRaw } from '../events-raw/events-raw.queries';
+import type { EventsRawRow } from '../events-raw/events-raw.schema';
+import { throwawayDatabase, type ThrowawayDatabase } from '../testing/throwaway-database';
+import { queryUsage, type UsageQuery } from './usage.query';
 
 const ns = randomUUID();
 const other = randomUUID();
 const t0 = Date.UTC(2026, 2, 1, 10, 0, 0); // 10:00:00.000
 
-function row(namespace: string, id: string, timeMs: number, subject: string, data: Record<string, unknown>, type = 'tokens'): EventRow {
+function row(namespace: string, id: string, timeMs: number, subject: string, data: Record<string, unknown>, type = 'tokens'): EventsRawRow {
   return {
     namespace, id, source: 'it', type, subject, time: toClickHouseDateTime(timeMs), time_ms: timeMs,
     data: JSON.stringify(data), ingested_at: toClickHouseDateTime(timeMs), ingest_seq: '1',
@@ -19,12 +21,12 @@ const q = (overrides: Partial<UsageQuery>): UsageQuery => ({
   namespace: ns, eventType: 'tokens', fromMs: t0, toMs: t0 + 2 * 3_600_000, windowSize: 'none', subjects: [], groupBySubject: false, ...overrides,
 });
 
-describe('usage queries on ClickHouse', () => {
-  let db: ThrowawayClickHouse;
+describe('usage.query on ClickHouse', () => {
+  let db: ThrowawayDatabase;
 
   beforeAll(async () => {
-    db = await throwawayClickHouse();
-    await new EventsRawWriter(db.client).insert([
+    db = await throwawayDatabase();
+    await insertEventsRaw(db.client, [
       row(ns, 'a', t0, 'acme', { n: 1.5 }),                      // first ms of the range: included
       row(ns, 'b', t0 + 999, 'acme', { n: 2 }),
       row(ns, 'c', t0 + 3_600_000 + 1, 'globex', { n: 10 }),     // second hour

@@ -2,7 +2,11 @@ import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickh
 import { z } from 'zod';
 
 export type { ClickHouseClient };
+// The sink tells bad data from an outage by the server's error (sink-worker store-error.ts); it
+// gets the class from here, so that only this package depends on the driver.
+export { ClickHouseError } from '@clickhouse/client';
 
+/** The environment of every process that talks to ClickHouse; a service extends its schema with it. */
 export const clickhouseConfigSchema = z.object({
   CLICKHOUSE_URL: z.url().default('http://127.0.0.1:58123'),
   CLICKHOUSE_DATABASE: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).default('polaris'),

@@ -4,16 +4,16 @@ import os from 'node:os';
 import path from 'node:path';
 import { createClient } from '@clickhouse/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadCliConfig } from '../config';
-import { migrateClickHouse } from './clickhouse';
+import { testClickHouseConnection } from '../testing/throwaway-database';
+import { migrateClickHouse, MigrationError } from './migration-runner';
 
 // A throwaway database and migrations folder, so this never touches the real schema.
-const config = loadCliConfig();
+const connection = testClickHouseConnection();
 const database = `polaris_test_${randomBytes(4).toString('hex')}`;
 const dir = mkdtempSync(path.join(os.tmpdir(), 'polaris-ch-migrations-'));
-const server = createClient({ url: config.clickhouse.url, username: config.clickhouse.username, password: config.clickhouse.password });
+const server = createClient(connection);
 const lines: string[] = [];
-const run = () => migrateClickHouse({ ...config.clickhouse, database, dir, log: (l) => lines.push(l) });
+const run = () => migrateClickHouse({ ...connection, database, dir, log: (l) => lines.push(l) });
 
 beforeAll(() => {
   writeFileSync(path.join(dir, '0001_first.sql'), 'CREATE TABLE IF NOT EXISTS a (x UInt8) ENGINE = Memory;\n');
@@ -46,7 +46,9 @@ describe('ClickHouse migration runner', () => {
   it('refuses to run when an applied file changed, and applies nothing new', async () => {
     writeFileSync(path.join(dir, '0001_first.sql'), 'CREATE TABLE IF NOT EXISTS a (x UInt16) ENGINE = Memory;\n');
     writeFileSync(path.join(dir, '0003_third.sql'), 'CREATE TABLE IF NOT EXISTS c (z UInt8) ENGINE = Memory;\n');
-    await expect(run()).rejects.toThrow(/0001_first\.sql changed after it was applied/);
+    const refused = await run().then(() => undefined, (err: unknown) => err);
+    expect(refused).toBeInstanceOf(MigrationError);
+    expect((refused as Error).message).toMatch(/^clickhouse: 0001_first\.sql changed after it was applied/);
     const tables = await server.query({ query: `SELECT name FROM system.tables WHERE database = '${database}' ORDER BY name`, format: 'JSONEachRow' });
     expect(await tables.json()).toEqual([{ name: 'a' }, { name: 'b' }, { name: 'schema_migrations' }]);
   });
