@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { baseConfigSchema, loadConfig, postgresConfigSchema } from '@polaris/shared';
+import { postgresConfigSchema } from '@polaris/postgres';
+import { baseConfigSchema, loadConfig } from '@polaris/shared';
 
 /** Exported so the deploy tests can check every deployment sets each variable it must (k8s/deploy-contract.ts). */
 export const ratingWorkerConfigSchema = baseConfigSchema

@@ -1,6 +1,6 @@
-import { createPool, createUnaryWrapper, pingPostgres, runService, startGrpcServer } from '@polaris/shared';
+import { createPool, pingPostgres } from '@polaris/postgres';
+import { createUnaryWrapper, runService, startGrpcServer } from '@polaris/shared';
 import { loadRatingWorkerConfig } from './config';
-import { IdentityRepository } from './identity/identity.repository';
 import { identityService } from './identity/identity.grpc';
 
 // The rating-worker owns PostgreSQL. Today it serves polaris.v1.Identity; the BullMQ rating
@@ -14,7 +14,7 @@ await runService({
     const grpc = await startGrpcServer({
       host: config.GRPC_HOST,
       port: config.GRPC_PORT,
-      services: [identityService(new IdentityRepository(pool), createUnaryWrapper(logger, registry))],
+      services: [identityService(pool, createUnaryWrapper(logger, registry))],
       logger,
     });
     return {

@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  callUnary, channelOptions, createLogger, createMetricsRegistry, createPool, createUnaryWrapper, generateApiKey, insecureChannel,
-  PolarisError, startGrpcServer, type GrpcServer, type Pool,
+  callUnary, channelOptions, createLogger, createMetricsRegistry, createUnaryWrapper, generateApiKey, insecureChannel,
+  PolarisError, startGrpcServer, type GrpcServer,
 } from '@polaris/shared';
+import { apiKeys, createPool, organizations, type Pool } from '@polaris/postgres';
 import { makeClientConstructor } from '@grpc/grpc-js';
 import { service as healthService } from 'grpc-health-check';
 import { IdentityClient } from '@polaris/proto';
-import { IdentityRepository } from './identity.repository';
 import { identityService } from './identity.grpc';
 
 const logger = createLogger('it-identity', 'silent');
@@ -32,16 +32,12 @@ describe('Identity gRPC over PostgreSQL', () => {
     pool = createPool({ DATABASE_URL: process.env.DATABASE_URL ?? 'postgres://polaris:polaris@127.0.0.1:55432/polaris', DATABASE_POOL_MAX: 2 }, 'it');
     for (let i = 0; i < 2; i++) {
       const slug = `it-${randomUUID().slice(0, 8)}`;
-      const org = await pool.query<{ id: string }>('INSERT INTO organizations (slug, name) VALUES ($1, $1) RETURNING id', [slug]);
-      const k = generateApiKey();
-      const key = await pool.query<{ id: string }>(
-        "INSERT INTO api_keys (org_id, name, prefix, secret_sha256, scopes) VALUES ($1, 'it', $2, $3, ARRAY['usage:read']) RETURNING id",
-        [org.rows[0]?.id, k.prefix, k.sha256],
-      );
-      orgs.push({ id: org.rows[0]?.id ?? '', key: k.key, keyId: key.rows[0]?.id ?? '' });
+      const org = await organizations.create(pool, { name: slug, slug });
+      const { apiKey, key } = await apiKeys.create(pool, { organizationId: org.id, name: 'it', scopes: ['usage:read'] });
+      orgs.push({ id: org.id, key, keyId: apiKey.id });
     }
     const unary = createUnaryWrapper(logger, createMetricsRegistry('it'));
-    server = await startGrpcServer({ host: '127.0.0.1', port: 0, services: [identityService(new IdentityRepository(pool), unary)], logger });
+    server = await startGrpcServer({ host: '127.0.0.1', port: 0, services: [identityService(pool, unary)], logger });
     client = new IdentityClient(`127.0.0.1:${server.port}`, insecureChannel, channelOptions);
   });
 
@@ -67,7 +63,7 @@ describe('Identity gRPC over PostgreSQL', () => {
     if (!first) throw new Error('no org');
     const unknown = generateApiKey().key;
     const flipped = `${first.key.slice(0, -1)}${first.key.endsWith('a') ? 'b' : 'a'}`;
-    await pool.query('UPDATE api_keys SET revoked_at = now() WHERE id = $1', [orgs[1]?.keyId]);
+    await apiKeys.revoke(pool, orgs[1]?.keyId ?? '');
     for (const key of ['', 'garbage', `${first.key} `, unknown, flipped, orgs[1]?.key ?? '']) {
       const err = await rejection(validate(key));
       expect(err).toMatchObject({ kind: 'unauthenticated', code: 'invalid_api_key' });

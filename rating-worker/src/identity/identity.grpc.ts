@@ -1,3 +1,4 @@
+import { apiKeys, organizations, type Organization as StoredOrganization, type Queryable } from '@polaris/postgres';
 import { apiKeyPrefix, hashApiKey, PolarisError, type UnaryWrapper, type GrpcServiceBinding, requireOrganizationId } from '@polaris/shared';
 import {
   IdentityService,
@@ -6,13 +7,11 @@ import {
   type ValidateApiKeyRequest,
   type ValidateApiKeyResponse,
 } from '@polaris/proto';
-import type { IdentityRepository, OrganizationRow } from './identity.repository';
 
+const toProto = (o: StoredOrganization): Organization => ({ id: o.id, slug: o.slug, name: o.name, createdAt: o.createdAt });
 
-const toProto = (o: OrganizationRow): Organization => ({ id: o.id, slug: o.slug, name: o.name, createdAt: o.createdAt });
-
-/** polaris.v1.Identity over PostgreSQL. */
-export function identityService(repo: IdentityRepository, unary: UnaryWrapper): GrpcServiceBinding {
+/** polaris.v1.Identity over PostgreSQL, through the identity repositories of @polaris/postgres. */
+export function identityService(db: Queryable, unary: UnaryWrapper): GrpcServiceBinding {
   return {
     name: 'polaris.v1.Identity',
     definition: IdentityService,
@@ -21,13 +20,14 @@ export function identityService(repo: IdentityRepository, unary: UnaryWrapper): 
         // Malformed, unknown and revoked keys all get the same answer: no oracle for guessing.
         const rejected = new PolarisError('unauthenticated', 'invalid_api_key', 'API key is invalid or revoked');
         if (!apiKeyPrefix(req.apiKey)) throw rejected;
-        const key = await repo.findActiveKeyByHash(hashApiKey(req.apiKey));
-        if (!key) throw rejected;
-        return { organization: toProto(key.organization), keyId: key.keyId, keyPrefix: key.prefix, scopes: key.scopes };
+        const found = await apiKeys.findActiveByHash(db, hashApiKey(req.apiKey));
+        if (!found) throw rejected;
+        const { apiKey, organization } = found;
+        return { organization: toProto(organization), keyId: apiKey.id, keyPrefix: apiKey.prefix, scopes: apiKey.scopes };
       }),
       getOrganization: unary<GetOrganizationRequest, Organization>('polaris.v1.Identity/GetOrganization', async (req) => {
         requireOrganizationId(req.organizationId);
-        const org = await repo.findOrganization(req.organizationId);
+        const org = await organizations.findById(db, req.organizationId);
         if (!org) throw new PolarisError('not_found', 'organization_not_found', 'organization not found');
         return toProto(org);
       }),

@@ -2,13 +2,14 @@ import { createHash, randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { execa } from 'execa';
 import pg from 'pg';
+import type { Organization } from '@polaris/postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCliConfig } from '../config';
 import { migrateAll } from '../migrate/migrate';
 import { repoRoot } from '../paths';
 import { revokeApiKey } from './api-key-revocation';
 import { createApiKey, listApiKeys } from './api-keys.repository';
-import { createOrganization, findOrganization, listOrganizations, type Organization } from './organizations';
+import { createOrganization, findOrganization, listOrganizations } from './organizations';
 
 const db = new pg.Client({ connectionString: loadCliConfig().postgres.url });
 // Each run gets its own organization, so parallel or repeated runs never see each other's rows.

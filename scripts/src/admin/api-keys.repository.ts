@@ -1,59 +1,33 @@
-import type pg from 'pg';
-import { CliError } from '../errors';
-import { generateApiKey, type ApiKeyScope } from './api-key';
-import { findOrganization, isUniqueViolation, type Organization } from './organizations';
+import { apiKeys, requireEntityName, type ApiKey, type Organization, type Queryable } from '@polaris/postgres';
+import type { ApiKeyScope } from './api-key';
+import { asCliError, findOrganization } from './organizations';
 
-export interface CreatedApiKey {
-  id: string;
+// The `api-key create` and `api-key list` side of the identity repositories in @polaris/postgres:
+// organizations named by id or slug, refusals as CliErrors.
+
+export type CreatedApiKey = ApiKey & {
   organization: Organization;
-  name: string;
-  prefix: string;
-  scopes: ApiKeyScope[];
   /** The secret itself: returned once, never stored. */
   key: string;
-}
+};
 
-export async function createApiKey(
-  db: pg.ClientBase,
-  input: { org: string; name: string; scopes: ApiKeyScope[] },
-): Promise<CreatedApiKey> {
-  const name = input.name.trim();
-  if (name.length < 1 || name.length > 200) throw new CliError('API key name must be 1 to 200 characters');
-  const organization = await findOrganization(db, input.org);
-  // 36^8 prefixes make a clash very unlikely, but the UNIQUE constraint decides; retry a few times.
-  for (let attempt = 1; ; attempt++) {
-    const generated = generateApiKey();
-    try {
-      const result = await db.query<{ id: string }>(
-        'INSERT INTO api_keys (org_id, name, prefix, secret_sha256, scopes) VALUES ($1, $2, $3, $4, $5) RETURNING id',
-        [organization.id, name, generated.prefix, generated.sha256, input.scopes],
-      );
-      const id = result.rows[0]?.id;
-      if (!id) throw new Error('INSERT … RETURNING returned no row');
-      return { id, organization, name, prefix: generated.prefix, scopes: input.scopes, key: generated.key };
-    } catch (error) {
-      if (!isUniqueViolation(error) || attempt >= 3) throw error;
-    }
+export async function createApiKey(db: Queryable, input: { org: string; name: string; scopes: ApiKeyScope[] }): Promise<CreatedApiKey> {
+  try {
+    // The name is checked before the organization is looked up, so a bad name is reported first.
+    requireEntityName('API key', input.name);
+    const organization = await findOrganization(db, input.org);
+    const { apiKey, key } = await apiKeys.create(db, { organizationId: organization.id, name: input.name, scopes: input.scopes });
+    return { ...apiKey, organization, key };
+  } catch (error) {
+    throw asCliError(error);
   }
 }
 
 /** What a listing shows of a key: enough to tell keys apart, nothing that could be used as one. */
-export interface ListedApiKey {
-  prefix: string;
-  name: string;
-  scopes: ApiKeyScope[];
-  createdAt: Date;
-  revokedAt: Date | null;
-}
+export type ListedApiKey = Pick<ApiKey, 'prefix' | 'name' | 'scopes' | 'createdAt' | 'revokedAt'>;
 
 /** An organization's keys, revoked ones included, oldest first. */
-export async function listApiKeys(db: pg.ClientBase, org: string): Promise<{ organization: Organization; keys: ListedApiKey[] }> {
+export async function listApiKeys(db: Queryable, org: string): Promise<{ organization: Organization; keys: ApiKey[] }> {
   const organization = await findOrganization(db, org);
-  // The columns are named one by one, never `*`: secret_sha256 must not leave the database.
-  const result = await db.query<ListedApiKey>(
-    `SELECT prefix, name, scopes, created_at AS "createdAt", revoked_at AS "revokedAt"
-       FROM api_keys WHERE org_id = $1 ORDER BY created_at, prefix`,
-    [organization.id],
-  );
-  return { organization, keys: result.rows };
+  return { organization, keys: await apiKeys.list(db, organization.id) };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { slugify, SLUG_PATTERN } from './organizations';
+import { slugify, SLUG_PATTERN } from './organization-slug';
 
 describe('slugify', () => {
   it('derives a slug that satisfies the database constraint', () => {

@@ -9,6 +9,14 @@ export const postgresConfigSchema = z.object({
 });
 export type PostgresConfig = z.infer<typeof postgresConfigSchema>;
 
+/**
+ * What a repository needs: a pool (services) and a single client (the CLI, transactions) both
+ * fit. Rows come back as `unknown` on purpose: every repository checks them with zod.
+ */
+export interface Queryable {
+  query(text: string, values?: unknown[]): Promise<{ rows: unknown[]; rowCount: number | null }>;
+}
+
 export function createPool(cfg: PostgresConfig, applicationName: string): pg.Pool {
   return new pg.Pool({
     connectionString: cfg.DATABASE_URL,
