@@ -3,7 +3,7 @@ import { createSchema, createYoga } from 'graphql-yoga';
 import { createHttpMetrics, inServerSpan, runService, ApiKeyAuthenticator } from '@polaris/shared';
 import { loadGatewayConfig } from './config';
 import { connectBackends } from './backends';
-import { typeDefs } from './graphql/schema';
+import { typeDefs } from './graphql/generated/type-defs';
 import { resolvers } from './graphql/resolvers';
 import { contextFactory, type GatewayContext } from './graphql/context';
 

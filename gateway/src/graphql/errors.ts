@@ -16,3 +16,14 @@ export function toGraphQLError(err: unknown): GraphQLError {
     },
   });
 }
+
+/** Wraps a resolver so that every error it throws leaves as a GraphQL error with a code, a field and an HTTP status. */
+export function guarded<P, A, C, R>(resolve: (parent: P, args: A, ctx: C) => Promise<R>): (parent: P, args: A, ctx: C) => Promise<R> {
+  return async (parent, args, ctx) => {
+    try {
+      return await resolve(parent, args, ctx);
+    } catch (err) {
+      throw toGraphQLError(err);
+    }
+  };
+}
