@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
-import { localSpecs, SERVICE_NAMES, startServices } from '../scripts/src/services/launcher';
+import { localSpecs, POLARIS_SERVICE_NAMES, startServices } from '../scripts/src/services/launcher';
+import { E2E_API_KEY_CACHE_TTL_MS } from './support/e2e-config';
 import { E2E_PORTS } from './support/ports';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -12,14 +13,16 @@ const repoRoot = fileURLToPath(new URL('..', import.meta.url));
  */
 export default async function setup(): Promise<() => Promise<void>> {
   // The suite runs the production bundles, built here, so what ships is what is tested.
-  execFileSync(process.execPath, [join(repoRoot, 'scripts', 'build.mjs'), ...SERVICE_NAMES], { stdio: 'inherit' });
+  execFileSync(process.execPath, [join(repoRoot, 'scripts', 'build.mjs'), ...POLARIS_SERVICE_NAMES], { stdio: 'inherit' });
   const system = await startServices({
     runFrom: 'bundle',
     repoRoot,
     logDir: join(repoRoot, '.stack', 'logs', 'e2e'),
     // A short key cache so the revocation test does not wait out the 30 s default.
-    specs: localSpecs(E2E_PORTS, { LOG_LEVEL: 'info', SHUTDOWN_TIMEOUT_MS: '8000', API_KEY_CACHE_TTL_MS: '1000' }),
+    specs: localSpecs(E2E_PORTS, { LOG_LEVEL: 'info', SHUTDOWN_TIMEOUT_MS: '8000', API_KEY_CACHE_TTL_MS: String(E2E_API_KEY_CACHE_TTL_MS) }),
     readyDeadlineMs: 90_000,
   });
+  // A service that hangs on SIGTERM or exits non-zero makes stop() reject, naming it with its
+  // exit and last log lines, and a rejected teardown fails the run: a broken shutdown is caught here.
   return () => system.stop();
 }

@@ -71,7 +71,13 @@ export function registerDemoCommand(program: Command, config: () => CliConfig): 
       const system = await startServices({ repoRoot, logDir, specs: localSpecs(DEFAULT_PORTS, { LOG_LEVEL: 'info' }) });
       const stop = async () => {
         console.log('\nstopping services …');
-        await system.stop();
+        try {
+          await system.stop();
+        } catch (err) {
+          // A service that hung or exited non-zero on the way down is a bug worth seeing.
+          console.error(err instanceof Error ? err.message : err);
+          process.exit(1);
+        }
         process.exit(0);
       };
       process.once('SIGINT', () => void stop());

@@ -1,12 +1,16 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { describeLogTail } from '../processes/log-tail';
+import { pollUntil } from '../processes/poll-until';
+import { describeExit, spawnLogged, type LoggedProcess } from '../processes/spawn-logged';
+import { stopProcess } from '../processes/stop-process';
+import { isPortOpen, portOwner } from '../stack/ports';
 
-export const SERVICE_NAMES = ['rating-worker', 'sink-worker', 'collector', 'gateway'] as const;
-export type ServiceName = (typeof SERVICE_NAMES)[number];
+/** The four Polaris services (not the stack's stores), in the order they start: each needs those before it. */
+export const POLARIS_SERVICE_NAMES = ['rating-worker', 'sink-worker', 'collector', 'gateway'] as const;
+export type PolarisServiceName = (typeof POLARIS_SERVICE_NAMES)[number];
 
 export interface ServiceSpec {
-  name: ServiceName;
+  name: PolarisServiceName;
   opsPort: number;
   env: Record<string, string>;
   /** What "started" means: /readyz (default) or only /healthz, for a service meant to be degraded. */
@@ -14,53 +18,58 @@ export interface ServiceSpec {
 }
 
 export interface RunningService {
-  name: ServiceName;
+  name: PolarisServiceName;
   pid: number;
   logFile: string;
-  process: ChildProcess;
+  process: LoggedProcess;
+  /** How long it may take to exit after SIGTERM before it counts as hung. */
+  stopDeadlineMs: number;
 }
 
 export interface RunningSystem {
   services: RunningService[];
+  /** Stops every service, newest first; rejects naming each one that hung or exited non-zero. */
   stop(): Promise<void>;
 }
 
-function lastLines(file: string, n: number): string {
-  try {
-    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-n).join('\n');
-  } catch {
-    return '(no log yet)';
-  }
+const LOG_LINES = 30;
+// A service gives up draining after its SHUTDOWN_TIMEOUT_MS (shared/src/config.ts, 10 s unless
+// set) and exits 1 saying so; the margin lets that exit and its log line come before our SIGKILL.
+const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
+const STOP_MARGIN_MS = 5_000;
+
+function stopDeadlineMs(env: NodeJS.ProcessEnv): number {
+  const own = Number(env.SHUTDOWN_TIMEOUT_MS);
+  return (Number.isFinite(own) && own > 0 ? own : DEFAULT_SHUTDOWN_TIMEOUT_MS) + STOP_MARGIN_MS;
 }
 
-async function waitReady(svc: RunningService, opsPort: number, probe: 'readyz' | 'healthz', deadlineMs: number): Promise<void> {
-  const until = Date.now() + deadlineMs;
-  let lastProblem = 'no answer';
-  while (Date.now() < until) {
-    if (svc.process.exitCode !== null) {
-      throw new Error(`${svc.name} exited with code ${svc.process.exitCode}; log ${svc.logFile}:\n${lastLines(svc.logFile, 30)}`);
-    }
-    try {
-      const res = await fetch(`http://127.0.0.1:${opsPort}/${probe}`, { signal: AbortSignal.timeout(3_000) });
-      if (res.ok) return;
-      lastProblem = await res.text();
-    } catch (err) {
-      lastProblem = err instanceof Error ? err.message : String(err);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  throw new Error(
-    `${svc.name} not answering /${probe} on ops port ${opsPort} after ${deadlineMs} ms (${lastProblem}); log ${svc.logFile}:\n${lastLines(svc.logFile, 30)}`,
-  );
+async function waitStarted(svc: RunningService, spec: ServiceSpec, deadlineMs: number): Promise<void> {
+  const probe = spec.waitFor ?? 'readyz';
+  const answers = async () => {
+    const res = await fetch(`http://127.0.0.1:${spec.opsPort}/${probe}`, { signal: AbortSignal.timeout(3_000) });
+    if (!res.ok) throw new Error(await res.text());
+  };
+  const why = await pollUntil(answers, { timeoutMs: deadlineMs, aborted: svc.process.exited });
+  if (why) throw new Error(`${svc.name} (pid ${svc.pid}, /${probe} on ops port ${spec.opsPort}) ${why}${describeLogTail(svc.logFile, LOG_LINES)}`);
 }
 
-async function stopOne(svc: RunningService, graceMs: number): Promise<void> {
-  if (svc.process.exitCode !== null || svc.process.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => svc.process.once('exit', () => resolve()));
-  svc.process.kill('SIGTERM');
-  const timer = setTimeout(() => svc.process.kill('SIGKILL'), graceMs);
-  await exited;
-  clearTimeout(timer);
+/** Why stopping went wrong, or undefined when the service exited 0 within its deadline. */
+async function stopService(svc: RunningService): Promise<string | undefined> {
+  const before = svc.process.exitStatus();
+  if (before) return before.code === 0 ? undefined : `had ${describeExit(before)} before it was stopped`;
+  const how = await stopProcess(svc.process, 'SIGTERM', svc.stopDeadlineMs);
+  if (how === 'killed') return `did not exit within ${svc.stopDeadlineMs} ms of SIGTERM, so it was SIGKILLed`;
+  const exit = svc.process.exitStatus();
+  return exit && exit.code !== 0 ? `${describeExit(exit)} after SIGTERM` : undefined;
+}
+
+async function stopAll(running: readonly RunningService[]): Promise<void> {
+  const problems: string[] = [];
+  for (const svc of [...running].reverse()) {
+    const problem = await stopService(svc).catch((err: unknown) => (err instanceof Error ? err.message : String(err)));
+    if (problem) problems.push(`${svc.name} (pid ${svc.pid}) ${problem}${describeLogTail(svc.logFile, LOG_LINES)}`);
+  }
+  if (problems.length > 0) throw new Error(`services did not stop cleanly:\n${problems.join('\n')}`);
 }
 
 /**
@@ -79,35 +88,39 @@ export async function startServices(opts: {
    */
   runFrom?: 'source' | 'bundle';
 }): Promise<RunningSystem> {
-  mkdirSync(opts.logDir, { recursive: true });
   const running: RunningService[] = [];
-  const stop = async () => {
-    for (const svc of [...running].reverse()) await stopOne(svc, 10_000);
-  };
+  let starting: RunningService | undefined;
   try {
     for (const spec of opts.specs) {
       const logFile = join(opts.logDir, `${spec.name}.log`);
-      const log = createWriteStream(logFile, { flags: 'a' });
       const args =
         opts.runFrom === 'bundle'
           ? ['--enable-source-maps', join(opts.repoRoot, spec.name, 'dist', 'main.js')]
           : ['--import', 'tsx', join(opts.repoRoot, spec.name, 'src', 'main.ts')];
-      const child = spawn(process.execPath, args, {
-        cwd: opts.repoRoot,
-        env: { ...process.env, ...spec.env, OPS_PORT: String(spec.opsPort) },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      child.stdout?.pipe(log);
-      child.stderr?.pipe(log);
-      const svc: RunningService = { name: spec.name, pid: child.pid ?? -1, logFile, process: child };
-      running.push(svc);
-      await waitReady(svc, spec.opsPort, spec.waitFor ?? 'readyz', opts.readyDeadlineMs ?? 60_000);
+      // Whatever already listens on the ops port would answer our readiness probe for the
+      // service we start (which then dies on EADDRINUSE): another test run, a demo.
+      if (await isPortOpen(spec.opsPort)) {
+        throw new Error(`${spec.name}: ops port ${spec.opsPort} is already in use by ${(await portOwner(spec.opsPort)) ?? 'another process'}`);
+      }
+      const env = { ...process.env, ...spec.env, OPS_PORT: String(spec.opsPort) };
+      const child = await spawnLogged({ file: process.execPath, args, cwd: opts.repoRoot, output: logFile, env }, 'attached');
+      starting = { name: spec.name, pid: child.pid, logFile, process: child, stopDeadlineMs: stopDeadlineMs(env) };
+      await waitStarted(starting, spec, opts.readyDeadlineMs ?? 60_000);
+      running.push(starting);
+      starting = undefined;
     }
   } catch (err) {
-    await stop();
+    // The service that did not start has explained itself in `err`: stop it quietly, and add
+    // only what went wrong stopping the others, so the news is not buried.
+    if (starting) await stopService(starting).catch(() => undefined);
+    const others = await stopAll(running).then(
+      () => '',
+      (stopErr: unknown) => `\n(and while stopping the others: ${stopErr instanceof Error ? stopErr.message : String(stopErr)})`,
+    );
+    if (others && err instanceof Error) err.message += others;
     throw err;
   }
-  return { services: running, stop };
+  return { services: running, stop: () => stopAll(running) };
 }
 
 /** Ports of one running copy of the system. */
@@ -117,7 +130,7 @@ export interface SystemPorts {
   ingestGrpc: number;
   usageGrpc: number;
   identityGrpc: number;
-  ops: Record<ServiceName, number>;
+  ops: Record<PolarisServiceName, number>;
 }
 
 export const DEFAULT_PORTS: SystemPorts = {

@@ -28,3 +28,13 @@ export async function portOwner(port: number): Promise<string | undefined> {
     return undefined;
   }
 }
+
+/** A loopback port nothing listens on right now (the kernel's pick), for a copy of a service in a test. */
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (!address || typeof address === 'string') throw new Error('no loopback port');
+  return address.port;
+}

@@ -1,7 +1,9 @@
 import { CliError } from '../errors';
-import { tailLines } from './processes';
+import { describeLogTail } from '../processes/log-tail';
+import type { LaunchSpec } from '../processes/spawn-logged';
 
-export type ServiceName = 'postgres' | 'clickhouse' | 'kafka' | 'redis';
+/** The stores of the local stack (not the Polaris services, which the launcher runs). */
+export type StackServiceName = 'postgres' | 'clickhouse' | 'kafka' | 'redis';
 
 /** A binary the service needs and the Debian package that provides it. */
 export interface Requirement {
@@ -10,22 +12,12 @@ export interface Requirement {
   aptPackage: string;
 }
 
-export interface LaunchSpec {
-  file: string;
-  args: string[];
-  cwd: string;
-  /** Where the process's stdout and stderr go. */
-  output: string;
-  uid?: number;
-  gid?: number;
-}
-
 /**
  * One service of the local stack. `stack.ts` drives every service through the same lifecycle:
  * install → prepare → launch (detached, pidfile) → probe until ready → afterReady.
  */
 export interface StackService {
-  readonly name: ServiceName;
+  readonly name: StackServiceName;
   /** The first port is the one clients use; all of them must be free before a start. */
   readonly ports: readonly number[];
   readonly pidFile: string;
@@ -48,16 +40,7 @@ export class StackError extends CliError {
     readonly service: StackService,
     problem: string,
   ) {
-    super(`${service.name} (127.0.0.1:${service.ports.join(',')}): ${problem}${describeLogs(service)}`);
+    super(`${service.name} (127.0.0.1:${service.ports.join(',')}): ${problem}${service.logFiles.map((file) => describeLogTail(file, 20)).join('')}`);
     this.name = 'StackError';
   }
-}
-
-function describeLogs(service: StackService): string {
-  const parts = service.logFiles.map((file) => {
-    const lines = tailLines(file, 20);
-    if (lines.length === 0) return `\n  log ${file}: (empty or missing)`;
-    return `\n  log ${file} (last ${lines.length} lines):\n${lines.map((l) => `    ${l}`).join('\n')}`;
-  });
-  return parts.join('');
 }

@@ -4,14 +4,17 @@ import type { CliConfig } from '../config';
 import { CliError } from '../errors';
 import { formatDuration } from '../format';
 import { stackLayout } from '../paths';
+import { pidProcess, processState, readPidFile, removePidFile, writePidFile } from '../processes/pid-file';
+import { pollUntil } from '../processes/poll-until';
+import { spawnLogged } from '../processes/spawn-logged';
+import { stopProcess } from '../processes/stop-process';
 import { clickhouseService } from './clickhouse';
 import { ensurePackages } from './install';
 import { kafkaService } from './kafka';
 import { isPortOpen, portOwner } from './ports';
 import { postgresService } from './postgres';
-import { pollUntil, processState, readPidFile, removePidFile, spawnDetached, stopProcess, writePidFile } from './processes';
 import { redisService } from './redis';
-import { StackError, type ServiceName, type StackService } from './service';
+import { StackError, type StackServiceName, type StackService } from './service';
 
 type Log = (line: string) => void;
 
@@ -28,7 +31,7 @@ export function stackServices(config: CliConfig): StackService[] {
 export type ServiceState = 'ready' | 'not-ready' | 'stale-pid' | 'down';
 
 export interface ServiceStatus {
-  service: ServiceName;
+  service: StackServiceName;
   pid: number | null;
   port: number;
   state: ServiceState;
@@ -79,7 +82,8 @@ export async function upOne(service: StackService, timeoutMs: number, log: Log):
     throw new CliError(`${service.name}: ${foreign}, which polaris did not start; stop it or choose other ports (POLARIS_*_PORT)`);
   }
   await service.prepare(log);
-  const launched = await spawnDetached(await service.launch());
+  // Detached: the stack outlives this CLI run; later runs find it through the pidfile.
+  const launched = await spawnLogged(await service.launch(), 'detached');
   writePidFile(service.pidFile, launched.pid);
   const why = await pollUntil(() => service.probe(), { timeoutMs, aborted: launched.exited });
   if (why) {
@@ -122,7 +126,7 @@ export async function downOne(service: StackService, log: Log): Promise<void> {
     return;
   }
   const started = Date.now();
-  const how = await stopProcess(record, service.stopSignal, STOP_GRACE_MS);
+  const how = await stopProcess(pidProcess(record), service.stopSignal, STOP_GRACE_MS);
   removePidFile(service.pidFile);
   log(`${service.name}: ${how} (pid ${record.pid}) in ${formatDuration(Date.now() - started)}`);
 }
