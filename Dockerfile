@@ -13,6 +13,8 @@ FROM ${NODE_IMAGE} AS manifests
 WORKDIR /app
 COPY package.json package-lock.json ./
 COPY shared/package.json shared/
+COPY postgres/package.json postgres/
+COPY clickhouse/package.json clickhouse/
 COPY proto/package.json proto/
 COPY collector/package.json collector/
 COPY sink-worker/package.json sink-worker/

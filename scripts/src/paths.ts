@@ -5,7 +5,6 @@ import { fileURLToPath } from 'node:url';
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 export const postgresMigrationsDir = path.join(repoRoot, 'postgres', 'migrations');
-export const clickhouseMigrationsDir = path.join(repoRoot, 'clickhouse', 'migrations');
 export const kafkaPom = path.join(repoRoot, 'scripts', 'stack', 'kafka', 'pom.xml');
 
 /** Where each service of the local stack keeps its state, logs and pidfile. */

@@ -25,7 +25,8 @@ export function registerAdminCommands(program: Command, config: () => CliConfig)
       const created = await withDatabase(config(), (db) =>
         createOrganization(db, { name: options.name, ...(options.slug ? { slug: options.slug } : {}) }),
       );
-      if (options.json) console.log(JSON.stringify(created));
+      // Fields picked by name, as in every listing: the output stays what it was as the row grows.
+      if (options.json) console.log(JSON.stringify({ id: created.id, slug: created.slug, name: created.name }));
       else console.log(`organization created\n  id:   ${created.id}\n  slug: ${created.slug}\n  name: ${created.name}`);
     });
   org

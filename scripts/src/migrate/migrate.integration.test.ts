@@ -6,7 +6,8 @@ import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { loadCliConfig } from '../config';
-import { clickhouseMigrationsDir, postgresMigrationsDir } from '../paths';
+import { CLICKHOUSE_MIGRATIONS_DIR as clickhouseMigrationsDir } from '@polaris/clickhouse/migrate';
+import { postgresMigrationsDir } from '../paths';
 import { migrateAll, TOPICS } from './migrate';
 
 const config = loadCliConfig();

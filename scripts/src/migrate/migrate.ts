@@ -1,10 +1,9 @@
 import { EVENTS_DLQ_TOPIC, EVENTS_TOPIC } from '@polaris/shared';
 import type { CliConfig } from '../config';
 import { CliError } from '../errors';
-import { clickhouseMigrationsDir, postgresMigrationsDir } from '../paths';
-import { migrateClickHouse } from './clickhouse';
+import { CLICKHOUSE_MIGRATIONS_DIR as clickhouseMigrationsDir, migrateClickHouse } from '@polaris/clickhouse/migrate';
 import { ensureTopics } from './kafka-topics';
-import { migratePostgres } from './postgres';
+import { migratePostgres, POSTGRES_MIGRATIONS_DIR as postgresMigrationsDir } from '@polaris/postgres/migrate';
 
 export const TOPICS = [
   { topic: EVENTS_TOPIC, partitions: 6 },
