@@ -27,15 +27,20 @@ describe('Identity gRPC over PostgreSQL', () => {
   let server: GrpcServer;
   let client: InstanceType<typeof IdentityClient>;
   const orgs: Array<{ id: string; key: string; keyId: string }> = [];
+  const created: string[] = [];
+
+  /** An organization with one key of its own, so no test depends on what another did. */
+  async function orgWithKey(): Promise<{ id: string; key: string; keyId: string }> {
+    const slug = `it-${randomUUID().slice(0, 8)}`;
+    const org = await organizations.create(pool, { name: slug, slug });
+    created.push(org.id);
+    const { apiKey, key } = await apiKeys.create(pool, { organizationId: org.id, name: 'it', scopes: ['usage:read'] });
+    return { id: org.id, key, keyId: apiKey.id };
+  }
 
   beforeAll(async () => {
     pool = createPool({ DATABASE_URL: process.env.DATABASE_URL ?? 'postgres://polaris:polaris@127.0.0.1:55432/polaris', DATABASE_POOL_MAX: 2 }, 'it');
-    for (let i = 0; i < 2; i++) {
-      const slug = `it-${randomUUID().slice(0, 8)}`;
-      const org = await organizations.create(pool, { name: slug, slug });
-      const { apiKey, key } = await apiKeys.create(pool, { organizationId: org.id, name: 'it', scopes: ['usage:read'] });
-      orgs.push({ id: org.id, key, keyId: apiKey.id });
-    }
+    for (let i = 0; i < 2; i++) orgs.push(await orgWithKey());
     const unary = createUnaryWrapper(logger, createMetricsRegistry('it'));
     server = await startGrpcServer({ host: '127.0.0.1', port: 0, services: [identityService(pool, unary)], logger });
     client = new IdentityClient(`127.0.0.1:${server.port}`, insecureChannel, channelOptions);
@@ -44,6 +49,8 @@ describe('Identity gRPC over PostgreSQL', () => {
   afterAll(async () => {
     client?.close();
     await server?.stop(1_000);
+    // Keys go with their organization (ON DELETE CASCADE).
+    if (created.length > 0) await pool?.query('DELETE FROM organizations WHERE id = ANY($1::uuid[])', [created]);
     await pool?.end();
   });
 
@@ -59,12 +66,13 @@ describe('Identity gRPC over PostgreSQL', () => {
   });
 
   it('answers UNAUTHENTICATED invalid_api_key alike for malformed, unknown and revoked keys', async () => {
-    const [first] = orgs;
-    if (!first) throw new Error('no org');
+    const live = await orgWithKey();
+    const revoked = await orgWithKey();
     const unknown = generateApiKey().key;
-    const flipped = `${first.key.slice(0, -1)}${first.key.endsWith('a') ? 'b' : 'a'}`;
-    await apiKeys.revoke(pool, orgs[1]?.keyId ?? '');
-    for (const key of ['', 'garbage', `${first.key} `, unknown, flipped, orgs[1]?.key ?? '']) {
+    const flipped = `${live.key.slice(0, -1)}${live.key.endsWith('a') ? 'b' : 'a'}`;
+    await apiKeys.revoke(pool, revoked.keyId);
+    expect((await validate(live.key)).organization?.id).toBe(live.id);
+    for (const key of ['', 'garbage', `${live.key} `, unknown, flipped, revoked.key]) {
       const err = await rejection(validate(key));
       expect(err).toMatchObject({ kind: 'unauthenticated', code: 'invalid_api_key' });
     }
