@@ -125,6 +125,10 @@ describe('EventsConsumer against Kafka and ClickHouse', () => {
     await second.consumer.stop();
     expect(await physicalRows(db)).toBe(40);
     const dropped = await second.registry.getSingleMetric('sink_duplicates_dropped_total')?.get();
-    expect(dropped?.values.reduce((n, v) => n + v.value, 0)).toBe(50);
+    const where = (label: string) => dropped?.values.filter((v) => v.labels.where === label).reduce((n, v) => n + v.value, 0) ?? 0;
+    // The first copy of each of the 40 events is found by the store probe; the 10 retries are
+    // dropped either there or earlier, inside their batch. Every one of the 50 is dropped.
+    expect(where('store')).toBeGreaterThanOrEqual(40);
+    expect(where('store') + where('batch')).toBe(50);
   });
 });
