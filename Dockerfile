@@ -1,9 +1,9 @@
 # syntax=docker/dockerfile:1
 # One image for every Polaris deployable. The command picks the service:
 #   node collector/dist/main.js | sink-worker/dist/main.js | rating-worker/dist/main.js
-#   node gateway/dist/main.js   | scripts/dist/cli.js migrate
+#   node gateway/dist/main.js   | cli/dist/polaris.js migrate (the operator CLI)
 # Build: docker build -t polaris:dev .
-ARG NODE_IMAGE=node:20-bookworm-slim
+ARG NODE_IMAGE=node:24-bookworm-slim
 
 # ---------------------------------------------------------------------------------------------------
 # Workspace manifests only, so the `npm ci` layers below are reused until a dependency changes.
@@ -20,6 +20,7 @@ COPY collector/package.json collector/
 COPY sink-worker/package.json sink-worker/
 COPY rating-worker/package.json rating-worker/
 COPY gateway/package.json gateway/
+COPY cli/package.json cli/
 COPY scripts/package.json scripts/
 
 # ---------------------------------------------------------------------------------------------------
@@ -51,7 +52,7 @@ COPY --from=build /app/collector/dist collector/dist
 COPY --from=build /app/sink-worker/dist sink-worker/dist
 COPY --from=build /app/rating-worker/dist rating-worker/dist
 COPY --from=build /app/gateway/dist gateway/dist
-COPY --from=build /app/scripts/dist scripts/dist
+COPY --from=build /app/cli/dist cli/dist
 COPY postgres/migrations postgres/migrations
 COPY clickhouse/migrations clickhouse/migrations
 # public HTTP (gateway, collector), gRPC (Ingest, Usage, Identity), ops (/healthz /readyz /metrics)

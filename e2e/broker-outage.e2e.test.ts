@@ -3,12 +3,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Kafka, logLevel } from 'kafkajs';
-import { EVENTS_TOPIC } from '@polaris/shared';
-import { loadCliConfig } from '../scripts/src/config';
-import { stackLayout } from '../scripts/src/paths';
-import { kafkaService } from '../scripts/src/stack/kafka';
-import { downOne, upOne } from '../scripts/src/stack/stack';
-import { startServices, type RunningSystem } from '../scripts/src/services/launcher';
+import { EVENTS_TOPIC } from '@polaris/shared/contracts';
+import { startServices, type RunningSystem } from '@polaris/dev/launcher';
+import { downOne, kafkaService, loadDevConfig, stackLayout, upOne } from '@polaris/dev/local-stack';
 import { E2E_PORTS } from './support/ports';
 import { createTenant, type Tenant } from './support/tenants';
 import { cloudEvent, eventually, postEvents } from './support/http';
@@ -21,7 +18,7 @@ const OPS_PORT = 19291;
 const collectorUrl = `http://127.0.0.1:${HTTP_PORT}`;
 
 // A broker of its own, so stopping it does not disturb the rest of the suite.
-const config = loadCliConfig({ POLARIS_STACK_DIR: stackDir, POLARIS_KAFKA_PORT: String(KAFKA_PORT), POLARIS_KAFKA_CONTROLLER_PORT: '39093' });
+const config = loadDevConfig({ POLARIS_STACK_DIR: stackDir, POLARIS_KAFKA_PORT: String(KAFKA_PORT), POLARIS_KAFKA_CONTROLLER_PORT: '39093' });
 const broker = kafkaService(config, stackLayout(config.stackDir));
 const quiet = () => undefined;
 

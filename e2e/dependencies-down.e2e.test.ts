@@ -2,7 +2,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServices, type RunningSystem, type ServiceSpec } from '../scripts/src/services/launcher';
+import { startServices, type RunningSystem, type ServiceSpec } from '@polaris/dev/launcher';
 import { E2E_PORTS } from './support/ports';
 import { createTenant, type Tenant } from './support/tenants';
 import { cloudEvent, eventually, postEvents } from './support/http';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createClient } from '@clickhouse/client';
 import { Kafka, logLevel } from 'kafkajs';
 import { sqlString } from '@polaris/clickhouse';
-import { EVENTS_TOPIC } from '@polaris/shared';
+import { EVENTS_TOPIC } from '@polaris/shared/contracts';
 import { createTenant } from './support/tenants';
 import { cloudEvent, eventually, postEvents } from './support/http';
 

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
-import { localSpecs, POLARIS_SERVICE_NAMES, startServices } from '../scripts/src/services/launcher';
+import { localSpecs, POLARIS_SERVICE_NAMES, startServices } from '@polaris/dev/launcher';
 import { E2E_API_KEY_CACHE_TTL_MS } from './support/e2e-config';
 import { E2E_PORTS } from './support/ports';
 

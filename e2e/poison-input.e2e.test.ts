@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Kafka, logLevel } from 'kafkajs';
-import { EVENTS_TOPIC, eventMessageKey, MAX_DATA_DEPTH } from '@polaris/shared';
+import { EVENTS_TOPIC, eventMessageKey, MAX_DATA_DEPTH } from '@polaris/shared/contracts';
 import { createTenant, type Tenant } from './support/tenants';
 import { cloudEvent, eventually, graphql, postEvents } from './support/http';
 import { gatewayUrl } from './support/ports';

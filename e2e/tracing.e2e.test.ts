@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
-import { EVENTS_TOPIC } from '@polaris/shared';
+import { EVENTS_TOPIC } from '@polaris/shared/contracts';
 import { createTenant } from './support/tenants';
 import { cloudEvent, eventually } from './support/http';
 import { collectorUrl, gatewayUrl } from './support/ports';

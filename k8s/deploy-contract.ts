@@ -6,21 +6,14 @@
 // default, so a deployment that forgets one gets a pod nobody can reach. That is why the lists
 // below are checked, not merely documented; the bind variables are read from the config schemas
 // themselves, so a new *_HOST cannot be forgotten.
-import { EVENTS_TOPIC } from '../shared/src/contracts/events-topic';
-import { TOPICS } from '../scripts/src/migrate/migrate';
+import { EVENTS_TOPIC, EVENTS_TOPIC_PARTITIONS, SERVICE_PORTS } from '@polaris/shared/contracts';
 import { collectorConfigSchema } from '../collector/src/config';
 import { gatewayConfigSchema } from '../gateway/src/config';
 import { ratingWorkerConfigSchema } from '../rating-worker/src/config';
 import { sinkWorkerConfigSchema } from '../sink-worker/src/config';
 
-export { EVENTS_TOPIC };
-
-/** Partitions `polaris migrate` gives the events topic: the useful maximum of sink consumers. */
-export const EVENTS_TOPIC_PARTITIONS: number = (() => {
-  const spec = TOPICS.find((t) => t.topic === EVENTS_TOPIC);
-  if (!spec) throw new Error(`polaris migrate does not create ${EVENTS_TOPIC}`);
-  return spec.partitions;
-})();
+// The events topic, and the partitions `polaris migrate` gives it: the useful maximum of sink consumers.
+export { EVENTS_TOPIC, EVENTS_TOPIC_PARTITIONS };
 
 export interface Deployable {
   name: string;
@@ -56,7 +49,7 @@ export const SERVICES: readonly Deployable[] = [
   {
     name: 'collector',
     command: ['node', 'collector/dist/main.js'],
-    ports: { http: 8081, grpc: 50051, ops: 9091 },
+    ports: SERVICE_PORTS.collector,
     bind: BIND_ENV.collector,
     env: [
       ...common,
@@ -72,7 +65,7 @@ export const SERVICES: readonly Deployable[] = [
   {
     name: 'sink-worker',
     command: ['node', 'sink-worker/dist/main.js'],
-    ports: { grpc: 50052, ops: 9092 },
+    ports: SERVICE_PORTS['sink-worker'],
     bind: BIND_ENV['sink-worker'],
     env: [
       ...common,
@@ -90,14 +83,14 @@ export const SERVICES: readonly Deployable[] = [
   {
     name: 'rating-worker',
     command: ['node', 'rating-worker/dist/main.js'],
-    ports: { grpc: 50053, ops: 9093 },
+    ports: SERVICE_PORTS['rating-worker'],
     bind: BIND_ENV['rating-worker'],
     env: [...common, ...BIND_ENV['rating-worker'], 'GRPC_PORT', 'DATABASE_URL', 'REDIS_URL'],
   },
   {
     name: 'gateway',
     command: ['node', 'gateway/dist/main.js'],
-    ports: { http: 8080, ops: 9094 },
+    ports: SERVICE_PORTS.gateway,
     bind: BIND_ENV.gateway,
     env: [...common, ...BIND_ENV.gateway, 'HTTP_PORT', 'IDENTITY_GRPC_ADDR', 'USAGE_GRPC_ADDR', 'INGEST_GRPC_ADDR'],
   },
@@ -119,14 +112,14 @@ export const K8S_WORKLOADS: readonly Deployable[] = [
   byName('collector'),
   {
     ...sinkWorker,
-    ports: { ops: 9092 },
+    ports: { ops: SERVICE_PORTS['sink-worker'].ops },
     env: [...sinkWorker.env.filter((e) => e !== 'GRPC_PORT'), 'CAPABILITIES'],
     fixed: { CAPABILITIES: 'sink' },
   },
   {
     name: 'usage-api',
     command: sinkWorker.command,
-    ports: { grpc: 50052, ops: 9092 },
+    ports: SERVICE_PORTS['sink-worker'],
     bind: BIND_ENV['sink-worker'],
     env: [...common, ...BIND_ENV['sink-worker'], 'GRPC_PORT', ...clickhouseEnv, 'CAPABILITIES'],
     fixed: { CAPABILITIES: 'usage-api' },
@@ -146,10 +139,10 @@ export const K8S_GRPC_BACKENDS: Readonly<Record<string, string>> = {
   INGEST_GRPC_ADDR: 'collector',
 };
 
-/** `polaris migrate` (scripts/src/config.ts): Postgres, ClickHouse and the Kafka topics. */
+/** `polaris migrate` (cli/src/config.ts): Postgres, ClickHouse and the Kafka topics. */
 export const MIGRATE: Deployable = {
   name: 'migrate',
-  command: ['node', 'scripts/dist/cli.js', 'migrate'],
+  command: ['node', 'cli/dist/polaris.js', 'migrate'],
   ports: {},
   // The CLI listens on nothing.
   bind: [],

@@ -1,19 +1,20 @@
 import { z } from 'zod';
-import { baseConfigSchema, brokerList, loadConfig, EVENTS_TOPIC } from '@polaris/shared';
+import { baseConfigSchema, brokerList, loadConfig } from '@polaris/shared/config';
+import { EVENTS_TOPIC, SERVICE_PORTS } from '@polaris/shared/contracts';
 
 const port = z.coerce.number().int().min(0).max(65535);
 
 /** Exported so the deploy tests can check every deployment sets each variable it must (k8s/deploy-contract.ts). */
 export const collectorConfigSchema = baseConfigSchema.extend({
-  OPS_PORT: port.default(9091),
+  OPS_PORT: port.default(SERVICE_PORTS.collector.ops),
   HTTP_HOST: z.string().default('127.0.0.1'),
-  HTTP_PORT: port.default(8081),
+  HTTP_PORT: port.default(SERVICE_PORTS.collector.http),
   GRPC_HOST: z.string().default('127.0.0.1'),
-  GRPC_PORT: port.default(50051),
+  GRPC_PORT: port.default(SERVICE_PORTS.collector.grpc),
   KAFKA_BROKERS: brokerList.default(['127.0.0.1:59092']),
   KAFKA_CLIENT_ID: z.string().default('polaris-collector'),
   EVENTS_TOPIC: z.string().default(EVENTS_TOPIC),
-  IDENTITY_GRPC_ADDR: z.string().default('127.0.0.1:50053'),
+  IDENTITY_GRPC_ADDR: z.string().default(`127.0.0.1:${SERVICE_PORTS['rating-worker'].grpc}`),
   /** How long a request waits for the broker's ack before answering 503. */
   PUBLISH_TIMEOUT_MS: z.coerce.number().int().positive().default(5_000),
   /** Micro-batching: requests arriving within this window share one produce request. */

@@ -1,4 +1,7 @@
-import { createHttpMetrics, createKafka, createUnaryWrapper, channelOptions, insecureChannel, runService, startGrpcServer, ApiKeyAuthenticator } from '@polaris/shared';
+import { createHttpMetrics, runService } from '@polaris/shared/service';
+import { createUnaryWrapper, channelOptions, insecureChannel, startGrpcServer } from '@polaris/shared/grpc';
+import { createKafka } from '@polaris/shared/kafka';
+import { ApiKeyAuthenticator } from '@polaris/shared/auth';
 import { IdentityClient } from '@polaris/proto';
 import { loadCollectorConfig } from './config';
 import { EventPublisher } from './publish/event-publisher';

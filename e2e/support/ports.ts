@@ -1,4 +1,4 @@
-import type { SystemPorts } from '../../scripts/src/services/launcher';
+import type { SystemPorts } from '@polaris/dev/launcher';
 
 /** The e2e copy of the system runs beside a demo on the default ports without clashing. */
 export const E2E_PORTS: SystemPorts = {

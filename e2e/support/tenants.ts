@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { apiKeys, organizations } from '@polaris/postgres';
-import type { ApiKeyScope } from '@polaris/shared';
+import type { ApiKeyScope } from '@polaris/shared/auth';
 
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://polaris:polaris@127.0.0.1:55432/polaris';
 

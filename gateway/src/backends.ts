@@ -1,6 +1,7 @@
 import { makeClientConstructor, type Client, type ServiceError } from '@grpc/grpc-js';
 import { service as healthService } from 'grpc-health-check';
-import { channelOptions, insecureChannel, type ReadinessCheck } from '@polaris/shared';
+import { type ReadinessCheck } from '@polaris/shared/service';
+import { channelOptions, insecureChannel } from '@polaris/shared/grpc';
 import { IdentityClient, IngestClient, UsageClient } from '@polaris/proto';
 
 /** gRPC clients for the services behind the gateway; the gateway touches no store directly. */

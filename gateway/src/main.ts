@@ -1,6 +1,7 @@
-import { createServer } from 'node:http';
+import { createServer, type ServerResponse } from 'node:http';
 import { createSchema, createYoga } from 'graphql-yoga';
-import { createHttpMetrics, inServerSpan, runService, ApiKeyAuthenticator } from '@polaris/shared';
+import { createHttpMetrics, inServerSpan, runService } from '@polaris/shared/service';
+import { ApiKeyAuthenticator } from '@polaris/shared/auth';
 import { loadGatewayConfig } from './config';
 import { connectBackends } from './backends';
 import { typeDefs } from './graphql/generated/type-defs';
@@ -21,7 +22,15 @@ await runService({
       landingPage: false,
     });
     const observe = createHttpMetrics(registry);
+    // Draining: every answer not yet sent says `Connection: close`, so each keep-alive connection
+    // ends with its request. close() only ends the connections idle at that moment; a busy one would
+    // go on serving its client, hold close() open past SHUTDOWN_TIMEOUT_MS, and the exit would be 1.
+    let draining = false;
+    const unanswered = new Set<ServerResponse>();
     const server = createServer((req, res) => {
+      if (draining) res.setHeader('connection', 'close');
+      unanswered.add(res);
+      res.once('close', () => unanswered.delete(res));
       const method = req.method ?? 'GET';
       observe(method, yoga.graphqlEndpoint, res);
       // Yoga buffers the whole body: refuse an oversized one before it is read.
@@ -58,6 +67,8 @@ await runService({
           name: 'http',
           stop: () =>
             new Promise<void>((resolve) => {
+              draining = true;
+              for (const res of unanswered) if (!res.headersSent) res.setHeader('connection', 'close');
               server.close(() => resolve());
               server.closeIdleConnections();
             }),

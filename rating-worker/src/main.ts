@@ -1,5 +1,6 @@
 import { createPool, pingPostgres } from '@polaris/postgres';
-import { createUnaryWrapper, runService, startGrpcServer } from '@polaris/shared';
+import { runService } from '@polaris/shared/service';
+import { createUnaryWrapper, startGrpcServer } from '@polaris/shared/grpc';
 import { loadRatingWorkerConfig } from './config';
 import { identityService } from './identity/identity.grpc';
 

@@ -40,14 +40,14 @@ function sendSummary(before: Sample[], after: Sample[]): string {
 
 async function main(): Promise<string[]> {
   const { events: total, concurrency, batchSizes } = cfg.ingest;
-  await preflight(cfg.cli, [BENCH_PORTS.collector, BENCH_PORTS.ingestGrpc, BENCH_PORTS.identityGrpc, BENCH_PORTS.ops.collector, BENCH_PORTS.ops['rating-worker']]);
+  await preflight(cfg.stack, [BENCH_PORTS.collector, BENCH_PORTS.ingestGrpc, BENCH_PORTS.identityGrpc, BENCH_PORTS.ops.collector, BENCH_PORTS.ops['rating-worker']]);
   console.log(`bench:ingest run ${run}: ${total} events per scenario, concurrency ${concurrency}, batch sizes ${batchSizes.join(', ')}`);
   console.log(`machine: ${machineConditions()}`);
 
-  const tenant = await createBenchTenant(cfg.cli, run, cleanup);
-  const { admin, topics, produce } = await benchBroker(cfg.cli, run, cleanup);
+  const tenant = await createBenchTenant(cfg.stack, run, cleanup);
+  const { admin, topics, produce } = await benchBroker(cfg.stack, run, cleanup);
   console.log(`topic ${topics.events} (${topics.partitions} partitions), org ${tenant.orgId}; starting rating-worker and collector …`);
-  await startBenchServices(cfg.cli, ['rating-worker', 'collector'], { collector: { EVENTS_TOPIC: topics.events, KAFKA_CLIENT_ID: `polaris-bench-${run}` } }, cleanup);
+  await startBenchServices(cfg.stack, ['rating-worker', 'collector'], { collector: { EVENTS_TOPIC: topics.events, KAFKA_CLIENT_ID: `polaris-bench-${run}` } }, cleanup);
 
   const poster = httpPoster(`http://127.0.0.1:${BENCH_PORTS.collector}/v1/events`, concurrency);
   cleanup.add('close http agent', async () => poster.close());

@@ -148,13 +148,13 @@ async function livePhase(opts: {
 
 async function main(): Promise<string[]> {
   const { events: total, duplicateRatio } = cfg.sink;
-  await preflight(cfg.cli, [BENCH_PORTS.ops['sink-worker'], BENCH_PORTS.usageGrpc]);
+  await preflight(cfg.stack, [BENCH_PORTS.ops['sink-worker'], BENCH_PORTS.usageGrpc]);
   console.log(`bench:sink run ${run}: ${total} messages, ~${Math.round(duplicateRatio * 100)}% duplicates`);
-  console.log(`machine: ${machineConditions()}, ClickHouse ${await clickhouseVersion(cfg.cli)}`);
+  console.log(`machine: ${machineConditions()}, ClickHouse ${await clickhouseVersion(cfg.stack)}`);
 
-  const tenant = await createBenchTenant(cfg.cli, run, cleanup);
-  const { admin, topics, produce } = await benchBroker(cfg.cli, run, cleanup);
-  const sinkDb = await throwawayDatabase(cfg.cli, `bench_${run}_sink`, cleanup);
+  const tenant = await createBenchTenant(cfg.stack, run, cleanup);
+  const { admin, topics, produce } = await benchBroker(cfg.stack, run, cleanup);
+  const sinkDb = await throwawayDatabase(cfg.stack, `bench_${run}_sink`, cleanup);
   const { messages, unique, duplicates } = workload(tenant.orgId, total, duplicateRatio);
 
   const produced = await runClosedLoop(chunk(messages, PRODUCE_BATCH), 4, cfg.scenarioCapMs, produce);
@@ -167,7 +167,7 @@ async function main(): Promise<string[]> {
   const groupId = `polaris-bench-sink-${run}`;
   cleanup.add('delete consumer group', () => admin.deleteGroups([groupId])); // runs after the sink stops
   const spawned = performance.now();
-  await startBenchServices(cfg.cli, ['sink-worker'], {
+  await startBenchServices(cfg.stack, ['sink-worker'], {
     'sink-worker': {
       CAPABILITIES: 'sink',
       KAFKA_GROUP_ID: groupId,
@@ -211,13 +211,13 @@ async function main(): Promise<string[]> {
   const messagesPerBatch = Math.max(1, Math.round(total / Math.max(1, sink.batches)));
   const rowsPerBatch = Math.max(1, Math.round(sink.written / Math.max(1, sink.batches)));
   const rows = planBatch(messages.map((m, i) => ({ offset: String(i), value: m.value as Buffer }))).candidates.map((c) => c.row);
-  const rawDb = await throwawayDatabase(cfg.cli, `bench_${run}_raw`, cleanup);
+  const rawDb = await throwawayDatabase(cfg.stack, `bench_${run}_raw`, cleanup);
   let t = performance.now();
   for (const batch of chunk(rows, rowsPerBatch)) await rawDb.client.insert({ table: 'events_raw', values: batch, format: 'JSONEachRow' });
   const rawMs = performance.now() - t;
   check('rows in the baseline database', await scalar(rawDb.client, countSql), unique);
 
-  const stepsDb = await throwawayDatabase(cfg.cli, `bench_${run}_steps`, cleanup);
+  const stepsDb = await throwawayDatabase(cfg.stack, `bench_${run}_steps`, cleanup);
   t = performance.now();
   const phases = await sinkStepsInProcess(stepsDb.client, messages, messagesPerBatch);
   const stepsMs = performance.now() - t;

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI in place (dev and CI); images run the bundled scripts/dist/cli.js instead.
+// Runs the TypeScript developer CLI in place; the image ships only the operator commands, bundled
+// as cli/dist/polaris.js.
 import { register } from 'tsx/esm/api';
 
 register();

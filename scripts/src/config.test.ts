@@ -1,11 +1,11 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadCliConfig } from './config';
+import { loadDevConfig } from './config';
 import { repoRoot } from './paths';
 
-describe('loadCliConfig', () => {
+describe('loadDevConfig', () => {
   it('defaults to the ports of docs/ARCHITECTURE.md and a stack under the repo', () => {
-    const config = loadCliConfig({});
+    const config = loadDevConfig({});
     expect(config.stackDir).toBe(path.join(repoRoot, '.stack'));
     expect(config.ports).toEqual({
       postgres: 55432,
@@ -21,7 +21,7 @@ describe('loadCliConfig', () => {
   });
 
   it('derives connection settings from overridden ports; explicit URLs win; blanks mean unset', () => {
-    const config = loadCliConfig({
+    const config = loadDevConfig({
       POLARIS_POSTGRES_PORT: '6543',
       POLARIS_KAFKA_PORT: '9999',
       CLICKHOUSE_URL: 'http://ch:8123',
@@ -35,7 +35,7 @@ describe('loadCliConfig', () => {
   });
 
   it('lists every invalid variable at once', () => {
-    expect(() => loadCliConfig({ POLARIS_REDIS_PORT: '70000', CLICKHOUSE_DATABASE: 'a-b' })).toThrow(
+    expect(() => loadDevConfig({ POLARIS_REDIS_PORT: '70000', CLICKHOUSE_DATABASE: 'a-b' })).toThrow(
       /POLARIS_REDIS_PORT[\s\S]*CLICKHOUSE_DATABASE|CLICKHOUSE_DATABASE[\s\S]*POLARIS_REDIS_PORT/,
     );
   });

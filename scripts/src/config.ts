@@ -1,13 +1,15 @@
 import path from 'node:path';
+import { CliError, loadOperatorConfig, type OperatorConfig } from '@polaris/cli';
+import { ConfigError } from '@polaris/shared/config';
 import { z } from 'zod';
-import { CliError } from './errors';
 import { repoRoot } from './paths';
 
 const port = z.coerce.number().int().min(1).max(65535);
 
-// The only place the CLI reads the environment. Ports default to those in docs/ARCHITECTURE.md (Ports); the connection
-// settings use the same names as the services so a migrate job can share their env.
-const envSchema = z.object({
+// The only place the developer CLI reads the environment: where the local stack lives and its
+// ports (docs/ARCHITECTURE.md, Ports). The connection settings are the operator CLI's, defaulting
+// to the addresses of this stack.
+const stackEnvSchema = z.object({
   POLARIS_STACK_DIR: z.string().default(path.join(repoRoot, '.stack')),
   POLARIS_POSTGRES_PORT: port.default(55432),
   POLARIS_CLICKHOUSE_HTTP_PORT: port.default(58123),
@@ -16,16 +18,9 @@ const envSchema = z.object({
   POLARIS_KAFKA_CONTROLLER_PORT: port.default(59093),
   POLARIS_REDIS_PORT: port.default(56379),
   POLARIS_STACK_START_TIMEOUT_MS: z.coerce.number().int().positive().default(120_000),
-  DATABASE_URL: z.string().optional(),
-  CLICKHOUSE_URL: z.url().optional(),
-  CLICKHOUSE_DATABASE: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected a plain identifier').default('polaris'),
-  CLICKHOUSE_USER: z.string().default('default'),
-  CLICKHOUSE_PASSWORD: z.string().default(''),
-  KAFKA_BROKERS: z.string().optional(),
-  KAFKA_REPLICATION_FACTOR: z.coerce.number().int().min(1).default(1),
 });
 
-export interface CliConfig {
+export interface DevConfig extends OperatorConfig {
   stackDir: string;
   startTimeoutMs: number;
   ports: {
@@ -36,22 +31,28 @@ export interface CliConfig {
     kafkaController: number;
     redis: number;
   };
-  postgres: { url: string };
-  clickhouse: { url: string; database: string; username: string; password: string };
-  kafka: { brokers: string[]; replicationFactor: number };
-  redis: { url: string };
 }
 
-export function loadCliConfig(env: Record<string, string | undefined> = process.env): CliConfig {
+export function loadDevConfig(env: Record<string, string | undefined> = process.env): DevConfig {
   // A blank variable means "unset", so `CLICKHOUSE_URL=` falls back to the local stack.
   const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
-  const parsed = envSchema.safeParse(present);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
-    throw new CliError(`invalid environment:\n  ${problems.join('\n  ')}`);
+  const parsed = stackEnvSchema.safeParse(present);
+  const problems = parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+  const e = parsed.success ? parsed.data : stackEnvSchema.parse({});
+  let operator: OperatorConfig | undefined;
+  try {
+    operator = loadOperatorConfig(env, {
+      DATABASE_URL: `postgres://polaris:polaris@127.0.0.1:${e.POLARIS_POSTGRES_PORT}/polaris`,
+      CLICKHOUSE_URL: `http://127.0.0.1:${e.POLARIS_CLICKHOUSE_HTTP_PORT}`,
+      KAFKA_BROKERS: `127.0.0.1:${e.POLARIS_KAFKA_PORT}`,
+    });
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    problems.push(...error.problems);
   }
-  const e = parsed.data;
+  if (!operator || problems.length > 0) throw new CliError(`invalid environment:\n  ${problems.join('\n  ')}`);
   return {
+    ...operator,
     stackDir: path.resolve(e.POLARIS_STACK_DIR),
     startTimeoutMs: e.POLARIS_STACK_START_TIMEOUT_MS,
     ports: {
@@ -62,20 +63,5 @@ export function loadCliConfig(env: Record<string, string | undefined> = process.
       kafkaController: e.POLARIS_KAFKA_CONTROLLER_PORT,
       redis: e.POLARIS_REDIS_PORT,
     },
-    postgres: { url: e.DATABASE_URL ?? `postgres://polaris:polaris@127.0.0.1:${e.POLARIS_POSTGRES_PORT}/polaris` },
-    clickhouse: {
-      url: e.CLICKHOUSE_URL ?? `http://127.0.0.1:${e.POLARIS_CLICKHOUSE_HTTP_PORT}`,
-      database: e.CLICKHOUSE_DATABASE,
-      username: e.CLICKHOUSE_USER,
-      password: e.CLICKHOUSE_PASSWORD,
-    },
-    kafka: {
-      brokers: (e.KAFKA_BROKERS ?? `127.0.0.1:${e.POLARIS_KAFKA_PORT}`)
-        .split(',')
-        .map((b) => b.trim())
-        .filter(Boolean),
-      replicationFactor: e.KAFKA_REPLICATION_FACTOR,
-    },
-    redis: { url: `redis://127.0.0.1:${e.POLARIS_REDIS_PORT}` },
   };
 }

@@ -1,10 +1,9 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-// Both scripts/src/paths.ts and the bundle scripts/dist/cli.js sit two levels below the repo root.
+// scripts/src/paths.ts sits two levels below the repo root (the developer CLI runs from source).
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-export const postgresMigrationsDir = path.join(repoRoot, 'postgres', 'migrations');
 export const kafkaPom = path.join(repoRoot, 'scripts', 'stack', 'kafka', 'pom.xml');
 
 /** Where each service of the local stack keeps its state, logs and pidfile. */

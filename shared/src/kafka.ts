@@ -1,5 +1,5 @@
 import { Kafka, logLevel, type LogEntry } from 'kafkajs';
-import type { Logger } from './logger';
+import type { Logger } from './service/logger';
 
 export type { Kafka };
 

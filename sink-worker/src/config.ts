@@ -1,14 +1,15 @@
 import { z } from 'zod';
 import { clickhouseConfigSchema } from '@polaris/clickhouse';
-import { baseConfigSchema, brokerList, loadConfig, EVENTS_DLQ_TOPIC, EVENTS_TOPIC } from '@polaris/shared';
+import { baseConfigSchema, brokerList, loadConfig } from '@polaris/shared/config';
+import { EVENTS_DLQ_TOPIC, EVENTS_TOPIC, SERVICE_PORTS } from '@polaris/shared/contracts';
 
 const port = z.coerce.number().int().min(0).max(65535);
 
 export const sinkWorkerConfigSchema = baseConfigSchema
   .extend({
-    OPS_PORT: port.default(9092),
+    OPS_PORT: port.default(SERVICE_PORTS['sink-worker'].ops),
     GRPC_HOST: z.string().default('127.0.0.1'),
-    GRPC_PORT: port.default(50052),
+    GRPC_PORT: port.default(SERVICE_PORTS['sink-worker'].grpc),
     KAFKA_BROKERS: brokerList.default(['127.0.0.1:59092']),
     KAFKA_CLIENT_ID: z.string().default('polaris-sink-worker'),
     KAFKA_GROUP_ID: z.string().default('polaris-sink'),

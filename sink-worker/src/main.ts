@@ -1,7 +1,7 @@
 import { createClickHouse, eventsRawWriter, pingClickHouse, usageReader } from '@polaris/clickhouse';
-import {
-  createKafka, createUnaryWrapper, runService, startGrpcServer, type LivenessCheck, type ReadinessCheck, type Stoppable,
-} from '@polaris/shared';
+import { runService, type LivenessCheck, type ReadinessCheck, type Stoppable } from '@polaris/shared/service';
+import { createUnaryWrapper, startGrpcServer } from '@polaris/shared/grpc';
+import { createKafka } from '@polaris/shared/kafka';
 import { loadSinkWorkerConfig } from './config';
 import { EventsConsumer } from './events/events.consumer';
 import { usageService } from './usage/usage.grpc';

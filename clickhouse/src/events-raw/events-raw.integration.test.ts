@@ -1,4 +1,4 @@
-import { eventIdentityKey } from '@polaris/shared';
+import { eventIdentityKey } from '@polaris/shared/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toClickHouseDateTime } from '../date-time';
 import { throwawayDatabase, type ThrowawayDatabase } from '../testing/throwaway-database';

@@ -1,4 +1,4 @@
-import { eventIdentityKey } from '@polaris/shared';
+import { eventIdentityKey } from '@polaris/shared/contracts';
 import { z } from 'zod';
 import { checkParams, selectRows, type ClickHouseReader, type ClickHouseWriter, type InsertStatement, type SelectStatement } from '../named-query';
 import { sqlString } from '../sql-literal';

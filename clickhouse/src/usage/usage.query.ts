@@ -1,4 +1,4 @@
-import { PolarisError } from '@polaris/shared';
+import { PolarisError } from '@polaris/shared/errors';
 import { z } from 'zod';
 import { checkParams, selectRows, type ClickHouseReader, type SelectStatement } from '../named-query';
 import { sqlDateTime, sqlString, sqlStringList, sqlUInt } from '../sql-literal';

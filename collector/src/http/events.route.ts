@@ -1,5 +1,8 @@
 import type { FastifyInstance } from 'fastify';
-import { bearerToken, inServerSpan, normalizeCloudEvent, PolarisError, type ApiKeyAuthenticator, type NormalizedEvent } from '@polaris/shared';
+import { PolarisError } from '@polaris/shared/errors';
+import { normalizeCloudEvent, type NormalizedEvent } from '@polaris/shared/contracts';
+import { inServerSpan } from '@polaris/shared/service';
+import { bearerToken, type ApiKeyAuthenticator } from '@polaris/shared/auth';
 import type { EventPublisher } from '../publish/event-publisher';
 
 export const SINGLE = 'application/cloudevents+json';

@@ -1,5 +1,6 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
-import { httpStatusOf, PolarisError, type HttpRequestObserver, type Logger } from '@polaris/shared';
+import { httpStatusOf, PolarisError } from '@polaris/shared/errors';
+import { type HttpRequestObserver, type Logger } from '@polaris/shared/service';
 import { BATCH, SINGLE } from './events.route';
 
 /**
@@ -17,6 +18,17 @@ export function createHttpServer(opts: { logger: Logger; maxBodyBytes: number; o
 
   app.addHook('onRequest', async (request, reply) => {
     opts.observe(request.method, request.routeOptions.url ?? 'unmatched', reply.raw);
+  });
+
+  // Draining (close()): a request still in flight is answered with `Connection: close`, so its
+  // keep-alive connection ends with it. Otherwise the connection idles on for keepAliveTimeout
+  // (72 s), close() waits for it, and SIGTERM under load ends at the deadline with exit 1.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) void reply.header('connection', 'close');
   });
 
   // Fastify parses text/plain by default; events are JSON only, so it must answer 415.

@@ -1,4 +1,6 @@
-import { MAX_DATA_DEPTH, normalizeCloudEvent, PolarisError, type UnaryWrapper, type GrpcServiceBinding, requireOrganizationId } from '@polaris/shared';
+import { PolarisError } from '@polaris/shared/errors';
+import { MAX_DATA_DEPTH, normalizeCloudEvent, requireOrganizationId } from '@polaris/shared/contracts';
+import { type UnaryWrapper, type GrpcServiceBinding } from '@polaris/shared/grpc';
 import { IngestService, type PublishRequest, type PublishResponse } from '@polaris/proto';
 import type { EventPublisher } from '../publish/event-publisher';
 

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Kafka, ProducerRecord } from 'kafkajs';
 import { Registry } from 'prom-client';
-import { createLogger, type NormalizedEvent } from '@polaris/shared';
+import { type NormalizedEvent } from '@polaris/shared/contracts';
+import { createLogger } from '@polaris/shared/service';
 import { EventPublisher } from './event-publisher';
 
 const ns = '6f1c1c8e-4d6f-4c59-9a8e-0a4a7d1d2b11';

@@ -1,6 +1,9 @@
 import { CompressionTypes, Partitioners, type Kafka, type Message, type Producer } from 'kafkajs';
 import { Counter, Histogram, type Registry } from 'prom-client';
-import { encodeEventMessage, eventMessageKey, pingKafka, PolarisError, type Logger, type NormalizedEvent } from '@polaris/shared';
+import { PolarisError } from '@polaris/shared/errors';
+import { encodeEventMessage, eventMessageKey, type NormalizedEvent } from '@polaris/shared/contracts';
+import { type Logger } from '@polaris/shared/service';
+import { pingKafka } from '@polaris/shared/kafka';
 import { context, propagation } from '@opentelemetry/api';
 
 interface Pending {

@@ -1,5 +1,5 @@
-import type { ApiKeyAuthenticator, ApiKeyScope, Principal } from '@polaris/shared';
-import { bearerToken } from '@polaris/shared';
+import type { ApiKeyAuthenticator, ApiKeyScope, Principal } from '@polaris/shared/auth';
+import { bearerToken } from '@polaris/shared/auth';
 import type { Backends } from '../backends';
 
 export interface GatewayContext {

@@ -1,5 +1,5 @@
 import { GraphQLError } from 'graphql';
-import { asPolarisError, httpStatusOf, PolarisError } from '@polaris/shared';
+import { asPolarisError, httpStatusOf, PolarisError } from '@polaris/shared/errors';
 
 /**
  * A PolarisError as a GraphQL error: `extensions.code` and `extensions.field` say what and

@@ -1,4 +1,5 @@
-import { callUnary, normalizeCloudEvent } from '@polaris/shared';
+import { normalizeCloudEvent } from '@polaris/shared/contracts';
+import { callUnary } from '@polaris/shared/grpc';
 import { guarded } from './errors';
 import type { Resolvers } from './generated/resolvers-types';
 

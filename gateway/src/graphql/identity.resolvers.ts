@@ -1,4 +1,4 @@
-import { callUnary } from '@polaris/shared';
+import { callUnary } from '@polaris/shared/grpc';
 import { guarded } from './errors';
 import type { Resolvers } from './generated/resolvers-types';
 

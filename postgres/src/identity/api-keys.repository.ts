@@ -1,4 +1,4 @@
-import { API_KEY_SCOPES, generateApiKey, type ApiKeyScope } from '@polaris/shared';
+import { API_KEY_SCOPES, generateApiKey, type ApiKeyScope } from '@polaris/shared/auth';
 import { z } from 'zod';
 import { isUniqueViolation } from '../pg-errors';
 import type { Queryable } from '../pool';

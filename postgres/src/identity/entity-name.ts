@@ -1,4 +1,4 @@
-import { PolarisError } from '@polaris/shared';
+import { PolarisError } from '@polaris/shared/errors';
 
 /**
  * Organization and API key names: trimmed, then 1 to 200 characters, as the CHECK constraints of

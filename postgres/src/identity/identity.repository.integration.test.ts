@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { hashApiKey, PolarisError } from '@polaris/shared';
+import { PolarisError } from '@polaris/shared/errors';
+import { hashApiKey } from '@polaris/shared/auth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migratePostgres, POSTGRES_MIGRATIONS_DIR } from '../migrate';
 import { createPool, type Pool } from '../pool';

@@ -1,4 +1,4 @@
-import { PolarisError } from '@polaris/shared';
+import { PolarisError } from '@polaris/shared/errors';
 import { z } from 'zod';
 import { isUniqueViolation } from '../pg-errors';
 import type { Queryable } from '../pool';

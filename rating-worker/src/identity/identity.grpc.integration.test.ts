@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  callUnary, channelOptions, createLogger, createMetricsRegistry, createUnaryWrapper, generateApiKey, insecureChannel,
-  PolarisError, startGrpcServer, type GrpcServer,
-} from '@polaris/shared';
+import { PolarisError } from '@polaris/shared/errors';
+import { createLogger, createMetricsRegistry } from '@polaris/shared/service';
+import { callUnary, channelOptions, createUnaryWrapper, insecureChannel, startGrpcServer, type GrpcServer } from '@polaris/shared/grpc';
+import { generateApiKey } from '@polaris/shared/auth';
 import { apiKeys, createPool, organizations, type Pool } from '@polaris/postgres';
 import { makeClientConstructor } from '@grpc/grpc-js';
 import { service as healthService } from 'grpc-health-check';

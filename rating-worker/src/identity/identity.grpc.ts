@@ -1,5 +1,8 @@
 import { apiKeys, organizations, type Organization as StoredOrganization, type Queryable } from '@polaris/postgres';
-import { apiKeyPrefix, hashApiKey, PolarisError, type UnaryWrapper, type GrpcServiceBinding, requireOrganizationId } from '@polaris/shared';
+import { PolarisError } from '@polaris/shared/errors';
+import { requireOrganizationId } from '@polaris/shared/contracts';
+import { type UnaryWrapper, type GrpcServiceBinding } from '@polaris/shared/grpc';
+import { apiKeyPrefix, hashApiKey } from '@polaris/shared/auth';
 import {
   IdentityService,
   type GetOrganizationRequest,

@@ -1,12 +1,12 @@
 import { z } from 'zod';
-import { loadCliConfig, type CliConfig } from '../../src/config';
-import { CliError } from '../../src/errors';
+import { CliError } from '@polaris/cli';
+import { loadDevConfig, type DevConfig } from '../../src/config';
 
 const count = (fallback: number, max: number) => z.coerce.number().int().positive().max(max).default(fallback);
 
-// The only place the benches read the environment; the stack's addresses come from the CLI's own
-// config, so a bench talks to the same stack as `polaris migrate`. Loads are capped: this runs on
-// 2-core developer machines and CI, next to the stack itself.
+// The only place the benches read the environment; the stack's addresses come from the developer
+// CLI's config, so a bench talks to the same stack as `polaris migrate`. Loads are capped: this
+// runs on 2-core developer machines and CI, next to the stack itself.
 const envSchema = z.object({
   BENCH_INGEST_EVENTS: count(20_000, 200_000),
   BENCH_INGEST_CONCURRENCY: count(32, 256),
@@ -22,7 +22,7 @@ const envSchema = z.object({
 });
 
 export interface BenchConfig {
-  cli: CliConfig;
+  stack: DevConfig;
   ingest: { events: number; concurrency: number; batchSizes: number[] };
   sink: { events: number; duplicateRatio: number };
   scenarioCapMs: number;
@@ -36,7 +36,7 @@ export function loadBenchConfig(env: Record<string, string | undefined> = proces
   }
   const e = parsed.data;
   return {
-    cli: loadCliConfig(env),
+    stack: loadDevConfig(env),
     ingest: { events: e.BENCH_INGEST_EVENTS, concurrency: e.BENCH_INGEST_CONCURRENCY, batchSizes: e.BENCH_INGEST_BATCH_SIZES },
     sink: { events: e.BENCH_SINK_EVENTS, duplicateRatio: e.BENCH_SINK_DUPLICATE_RATIO },
     scenarioCapMs: e.BENCH_SCENARIO_CAP_MS,

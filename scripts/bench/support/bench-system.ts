@@ -2,16 +2,14 @@ import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import { CliError } from '@polaris/cli';
 import { throwawayDatabase as migratedDatabase } from '@polaris/clickhouse/testing';
+import { apiKeys, organizations } from '@polaris/postgres';
+import { encodeEventMessage, EVENTS_TOPIC_PARTITIONS, eventMessageKey, normalizeCloudEvent } from '@polaris/shared/contracts';
 import { CompressionTypes, Kafka, logLevel, Partitioners, type Admin, type Message } from 'kafkajs';
 import pg from 'pg';
-import { encodeEventMessage, eventMessageKey, normalizeCloudEvent } from '@polaris/shared';
-import { createApiKey } from '../../src/admin/api-keys.repository';
-import { createOrganization } from '../../src/admin/organizations';
+import type { DevConfig } from '../../src/config';
 import { sampleEvents } from '../../src/demo/sample-events';
-import type { CliConfig } from '../../src/config';
-import { CliError } from '../../src/errors';
-import { TOPICS } from '../../src/migrate/migrate';
 import { repoRoot } from '../../src/paths';
 import { localSpecs, startServices, type RunningSystem, type PolarisServiceName, type SystemPorts } from '../../src/services/launcher';
 
@@ -81,7 +79,7 @@ export function machineConditions(): string {
 }
 
 /** A fresh organization and an events:write key, removed again by `cleanup` (the key with it). */
-export async function createBenchTenant(cfg: CliConfig, run: string, cleanup: Cleanup): Promise<{ orgId: string; apiKey: string }> {
+export async function createBenchTenant(cfg: DevConfig, run: string, cleanup: Cleanup): Promise<{ orgId: string; apiKey: string }> {
   const connect = async () => {
     const db = new pg.Client({ connectionString: cfg.postgres.url });
     await db.connect();
@@ -89,7 +87,7 @@ export async function createBenchTenant(cfg: CliConfig, run: string, cleanup: Cl
   };
   const db = await connect();
   try {
-    const org = await createOrganization(db, { name: `Bench ${run}`, slug: `bench-${run}` });
+    const org = await organizations.create(db, { name: `Bench ${run}`, slug: `bench-${run}` });
     cleanup.add('delete bench organization', async () => {
       const again = await connect();
       try {
@@ -98,8 +96,8 @@ export async function createBenchTenant(cfg: CliConfig, run: string, cleanup: Cl
         await again.end();
       }
     });
-    const key = await createApiKey(db, { org: org.id, name: `bench ${run}`, scopes: ['events:write'] });
-    return { orgId: org.id, apiKey: key.key };
+    const { key } = await apiKeys.create(db, { organizationId: org.id, name: `bench ${run}`, scopes: ['events:write'] });
+    return { orgId: org.id, apiKey: key };
   } finally {
     await db.end();
   }
@@ -123,7 +121,7 @@ export function benchEvents(orgId: string, count: number): { cloudEvents: Record
  * The run's topics (see createBenchTopics), an admin client, and a raw producer configured like
  * the collector's (event-publisher.ts) whose `produce` sends with acks=-1, uncompressed.
  */
-export async function benchBroker(cfg: CliConfig, run: string, cleanup: Cleanup) {
+export async function benchBroker(cfg: DevConfig, run: string, cleanup: Cleanup) {
   const kafka = new Kafka({ clientId: 'polaris-bench', brokers: cfg.kafka.brokers, logLevel: logLevel.ERROR });
   const admin = kafka.admin();
   await admin.connect();
@@ -140,11 +138,11 @@ export async function benchBroker(cfg: CliConfig, run: string, cleanup: Cleanup)
 }
 
 /**
- * Topics of this run, partitioned like the real ones (scripts/src/migrate/migrate.ts), so the
- * bench neither replays nor feeds whatever the real topic holds and leaves nothing behind.
+ * Topics of this run, partitioned like the real ones (contracts/topics.ts), so the bench neither
+ * replays nor feeds whatever the real topic holds and leaves nothing behind.
  */
-async function createBenchTopics(admin: Admin, cfg: CliConfig, run: string, cleanup: Cleanup) {
-  const partitions = TOPICS[0].partitions;
+async function createBenchTopics(admin: Admin, cfg: DevConfig, run: string, cleanup: Cleanup) {
+  const partitions = EVENTS_TOPIC_PARTITIONS;
   const topics = { events: `polaris.bench.${run}.events.v1`, dlq: `polaris.bench.${run}.events.dlq.v1` };
   await admin.createTopics({
     waitForLeaders: true,
@@ -161,7 +159,7 @@ export async function topicMessageCount(admin: Admin, topic: string): Promise<nu
 }
 
 /** A database of this run with the real ClickHouse migrations, dropped by `cleanup`. */
-export async function throwawayDatabase(cfg: CliConfig, name: string, cleanup: Cleanup): Promise<{ database: string; client: ClickHouseClient }> {
+export async function throwawayDatabase(cfg: DevConfig, name: string, cleanup: Cleanup): Promise<{ database: string; client: ClickHouseClient }> {
   const connection = { url: cfg.clickhouse.url, username: cfg.clickhouse.username, password: cfg.clickhouse.password };
   const db = await migratedDatabase({ connection, database: name, migrated: false });
   // Registered before migrating, so a migration that fails half way is dropped too.
@@ -170,7 +168,7 @@ export async function throwawayDatabase(cfg: CliConfig, name: string, cleanup: C
   return db;
 }
 
-export async function clickhouseVersion(cfg: CliConfig): Promise<string> {
+export async function clickhouseVersion(cfg: DevConfig): Promise<string> {
   const ch = createClient({ url: cfg.clickhouse.url, username: cfg.clickhouse.username, password: cfg.clickhouse.password });
   try {
     const rs = await ch.query({ query: 'SELECT version() AS v', format: 'JSONEachRow' });
@@ -185,7 +183,7 @@ export async function clickhouseVersion(cfg: CliConfig): Promise<string> {
  * Logs go to <stack>/logs/bench/<service>.log.
  */
 export async function startBenchServices(
-  cfg: CliConfig,
+  cfg: DevConfig,
   names: readonly PolarisServiceName[],
   env: Partial<Record<PolarisServiceName, Record<string, string>>>,
   cleanup: Cleanup,

@@ -2,14 +2,14 @@ import { createClient } from '@clickhouse/client';
 import { Kafka, logLevel } from 'kafkajs';
 import pg from 'pg';
 import { sqlString } from '@polaris/clickhouse';
-import { EVENTS_TOPIC } from '@polaris/shared';
-import type { CliConfig } from '../../src/config';
-import { CliError } from '../../src/errors';
+import { EVENTS_TOPIC } from '@polaris/shared/contracts';
+import { CliError } from '@polaris/cli';
+import type { DevConfig } from '../../src/config';
 import { isPortOpen, portOwner } from '../../src/stack/ports';
 
 const message = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
-async function postgresProblem(cfg: CliConfig): Promise<string | undefined> {
+async function postgresProblem(cfg: DevConfig): Promise<string | undefined> {
   const db = new pg.Client({ connectionString: cfg.postgres.url, connectionTimeoutMillis: 3_000 });
   try {
     await db.connect();
@@ -22,7 +22,7 @@ async function postgresProblem(cfg: CliConfig): Promise<string | undefined> {
   }
 }
 
-async function clickhouseProblem(cfg: CliConfig): Promise<string | undefined> {
+async function clickhouseProblem(cfg: DevConfig): Promise<string | undefined> {
   const ch = createClient({ url: cfg.clickhouse.url, username: cfg.clickhouse.username, password: cfg.clickhouse.password, request_timeout: 5_000 });
   try {
     const rs = await ch.query({
@@ -38,7 +38,7 @@ async function clickhouseProblem(cfg: CliConfig): Promise<string | undefined> {
   }
 }
 
-async function kafkaProblem(cfg: CliConfig): Promise<string | undefined> {
+async function kafkaProblem(cfg: DevConfig): Promise<string | undefined> {
   const admin = new Kafka({
     clientId: 'polaris-bench-preflight',
     brokers: cfg.kafka.brokers,
@@ -61,7 +61,7 @@ async function kafkaProblem(cfg: CliConfig): Promise<string | undefined> {
  * Fails with one clear message when the local stack is down or not migrated, or when a port the
  * bench's own copy of the services needs is taken (another bench still running?).
  */
-export async function preflight(cfg: CliConfig, ports: readonly number[]): Promise<void> {
+export async function preflight(cfg: DevConfig, ports: readonly number[]): Promise<void> {
   const problems = (await Promise.all([postgresProblem(cfg), clickhouseProblem(cfg), kafkaProblem(cfg)])).filter(
     (p): p is string => p !== undefined,
   );

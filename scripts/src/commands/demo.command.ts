@@ -1,8 +1,7 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import pg from 'pg';
-import type { CliConfig } from '../config';
-import { CliError } from '../errors';
+import type { DevConfig } from '../config';
 import { repoRoot } from '../paths';
 import { DEFAULT_PORTS, localSpecs, startServices } from '../services/launcher';
 
@@ -42,25 +41,23 @@ async function usage(gateway: string, key: string, from: string, to: string) {
  * the demo organization and a fresh API key, sends sample traffic (with a resent batch, to show
  * deduplication), prints where to look, and keeps running until Ctrl-C.
  */
-export function registerDemoCommand(program: Command, config: () => CliConfig): void {
+export function registerDemoCommand(program: Command, config: () => DevConfig): void {
   program
     .command('demo')
     .description('run the whole system on the default ports with demo data (stack must be up and migrated)')
     .action(async () => {
       const cfg = config();
-      const { createOrganization, findOrganization } = await import('../admin/organizations');
-      const { createApiKey } = await import('../admin/api-keys.repository');
+      const { apiKeys, organizations } = await import('@polaris/postgres');
       const { sampleEvents } = await import('../demo/sample-events');
 
       const db = new pg.Client({ connectionString: cfg.postgres.url });
       await db.connect();
-      const key = await (async () => {
+      const { organization, key } = await (async () => {
         try {
-          await findOrganization(db, DEMO_SLUG).catch((err: unknown) => {
-            if (!(err instanceof CliError)) throw err;
-            return createOrganization(db, { name: 'Demo Inc.', slug: DEMO_SLUG });
-          });
-          return await createApiKey(db, { org: DEMO_SLUG, name: `demo ${new Date().toISOString()}`, scopes: ['events:write', 'usage:read'] });
+          const org = (await organizations.findBySlug(db, DEMO_SLUG)) ?? (await organizations.create(db, { name: 'Demo Inc.', slug: DEMO_SLUG }));
+          const name = `demo ${new Date().toISOString()}`;
+          const created = await apiKeys.create(db, { organizationId: org.id, name, scopes: ['events:write', 'usage:read'] });
+          return { organization: org, key: created.key };
         } finally {
           await db.end();
         }
@@ -90,24 +87,24 @@ export function registerDemoCommand(program: Command, config: () => CliConfig): 
       const to = new Date(now + 60_000).toISOString();
       const calls = (r: Awaited<ReturnType<typeof usage>>) => (r?.calls.rows ?? []).reduce((n, row) => n + Number(row.value), 0);
       // Earlier demo runs may have left usage in the same range: wait for ours on top of it.
-      const expected = calls(await usage(gateway, key.key, from, to)) + SAMPLE_EVENTS / 2;
+      const expected = calls(await usage(gateway, key, from, to)) + SAMPLE_EVENTS / 2;
 
       const events = sampleEvents(SAMPLE_EVENTS, now);
-      for (let i = 0; i < events.length; i += BATCH) await post(collector, key.key, events.slice(i, i + BATCH));
-      await post(collector, key.key, events.slice(0, BATCH)); // a client retry: must change nothing
+      for (let i = 0; i < events.length; i += BATCH) await post(collector, key, events.slice(i, i + BATCH));
+      await post(collector, key, events.slice(0, BATCH)); // a client retry: must change nothing
 
-      let result = await usage(gateway, key.key, from, to);
+      let result = await usage(gateway, key, from, to);
       const deadline = Date.now() + 30_000;
       while (Date.now() < deadline && calls(result) < expected) {
         await new Promise((resolve) => setTimeout(resolve, 250));
-        result = await usage(gateway, key.key, from, to);
+        result = await usage(gateway, key, from, to);
       }
 
       console.log(`
 Polaris is running with demo data.
 
-  organization  ${key.organization.slug} (${key.organization.id})
-  API key       ${key.key}     (shown once; create more with: npx polaris api-key create --org demo)
+  organization  ${organization.slug} (${organization.id})
+  API key       ${key}     (shown once; create more with: npx polaris api-key create --org demo)
 
   GraphQL       ${gateway}   (GraphiQL in a browser)
   Collector     ${collector}
@@ -121,10 +118,10 @@ ${(result?.tokens.rows ?? []).map((r) => `  llm.tokens   ${r.subject.padEnd(8)} 
 
 Try:
   curl -s -X POST ${collector} \\
-    -H 'Authorization: Bearer ${key.key}' -H 'Content-Type: application/cloudevents+json' \\
+    -H 'Authorization: Bearer ${key}' -H 'Content-Type: application/cloudevents+json' \\
     -d '{"specversion":"1.0","id":"my-first-event","source":"curl","type":"api.request","subject":"acme","data":{}}'
 
-  curl -s -X POST ${gateway} -H 'Authorization: Bearer ${key.key}' -H 'Content-Type: application/json' \\
+  curl -s -X POST ${gateway} -H 'Authorization: Bearer ${key}' -H 'Content-Type: application/json' \\
     -d '{"query":"{ me { name } usage(eventType: \\"api.request\\", from: \\"${from}\\", to: \\"${to}\\", groupBySubject: true) { rows { subject value } } }"}'
 
 Press Ctrl-C to stop the services (the stack keeps running; npx polaris stack down stops it).`);

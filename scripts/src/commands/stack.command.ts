@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
-import type { CliConfig } from '../config';
-import { formatDuration, formatTable } from '../format';
+import type { DevConfig } from '../config';
+import { formatDuration, formatTable } from '@polaris/cli';
 import { stackDown, stackReset, stackStatus, stackUp } from '../stack/stack';
 
 const log = (line: string) => console.log(line);
 
-export function registerStackCommands(program: Command, config: () => CliConfig): void {
+export function registerStackCommands(program: Command, config: () => DevConfig): void {
   const stack = program.command('stack').description('run the local PostgreSQL, ClickHouse, Kafka and Redis (state in .stack/)');
 
   stack

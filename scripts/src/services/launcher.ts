@@ -1,9 +1,13 @@
 import { join } from 'node:path';
+import { SERVICE_PORTS } from '@polaris/shared/contracts';
 import { describeLogTail } from '../processes/log-tail';
 import { pollUntil } from '../processes/poll-until';
 import { describeExit, spawnLogged, type LoggedProcess } from '../processes/spawn-logged';
 import { stopProcess } from '../processes/stop-process';
 import { isPortOpen, portOwner } from '../stack/ports';
+
+// For callers that start copies of services on ports of their own (e2e, benches).
+export { freePort } from '../stack/ports';
 
 /** The four Polaris services (not the stack's stores), in the order they start: each needs those before it. */
 export const POLARIS_SERVICE_NAMES = ['rating-worker', 'sink-worker', 'collector', 'gateway'] as const;
@@ -133,13 +137,19 @@ export interface SystemPorts {
   ops: Record<PolarisServiceName, number>;
 }
 
+/** The services' own defaults (the demo runs there). */
 export const DEFAULT_PORTS: SystemPorts = {
-  gateway: 8080,
-  collector: 8081,
-  ingestGrpc: 50051,
-  usageGrpc: 50052,
-  identityGrpc: 50053,
-  ops: { collector: 9091, 'sink-worker': 9092, 'rating-worker': 9093, gateway: 9094 },
+  gateway: SERVICE_PORTS.gateway.http,
+  collector: SERVICE_PORTS.collector.http,
+  ingestGrpc: SERVICE_PORTS.collector.grpc,
+  usageGrpc: SERVICE_PORTS['sink-worker'].grpc,
+  identityGrpc: SERVICE_PORTS['rating-worker'].grpc,
+  ops: {
+    collector: SERVICE_PORTS.collector.ops,
+    'sink-worker': SERVICE_PORTS['sink-worker'].ops,
+    'rating-worker': SERVICE_PORTS['rating-worker'].ops,
+    gateway: SERVICE_PORTS.gateway.ops,
+  },
 };
 
 /** The four service specs wired to each other on loopback, on the given ports. */

@@ -1,13 +1,13 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { CliConfig } from '../config';
+import type { DevConfig } from '../config';
 import type { StackLayout } from '../paths';
 import type { StackService } from './service';
 
 // A private config instead of /etc/clickhouse-server/config.xml: own paths and ports, loopback
 // only, small caches for a 2-core dev box, UTC like the container images. Checked on 18.16.1,
 // which also runs as root without complaint, so no user switch is needed.
-function serverConfig(config: CliConfig, layout: StackLayout): string {
+function serverConfig(config: DevConfig, layout: StackLayout): string {
   const data = `${layout.clickhouse.data}/`;
   return `<?xml version="1.0"?>
 <!-- Written by \`polaris stack up\` on every start; edit scripts/src/stack/clickhouse.ts instead. -->
@@ -71,7 +71,7 @@ const usersConfig = `<?xml version="1.0"?>
 </yandex>
 `;
 
-export function clickhouseService(config: CliConfig, layout: StackLayout): StackService {
+export function clickhouseService(config: DevConfig, layout: StackLayout): StackService {
   const httpPort = config.ports.clickhouseHttp;
   return {
     name: 'clickhouse',

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
-import { CliError } from '../errors';
+import { CliError } from '@polaris/cli';
 import type { Requirement } from './service';
 
 async function hasBinary(binary: string): Promise<boolean> {

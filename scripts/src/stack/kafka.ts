@@ -3,13 +3,13 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
 import { Kafka, logLevel } from 'kafkajs';
-import type { CliConfig } from '../config';
-import { CliError } from '../errors';
+import type { DevConfig } from '../config';
+import { CliError } from '@polaris/cli';
 import { kafkaPom, type StackLayout } from '../paths';
 import { ensureKafkaLibs } from './install';
 import type { StackService } from './service';
 
-function serverProperties(config: CliConfig, layout: StackLayout): string {
+function serverProperties(config: DevConfig, layout: StackLayout): string {
   const { kafka, kafkaController } = config.ports;
   return `# Written by \`polaris stack up\` on every start; edit scripts/src/stack/kafka.ts instead.
 process.roles=broker,controller
@@ -61,7 +61,7 @@ function newClusterId(): string {
   }
 }
 
-export function kafkaService(config: CliConfig, layout: StackLayout): StackService {
+export function kafkaService(config: DevConfig, layout: StackLayout): StackService {
   const classpath = `${layout.kafka.libs}/*`;
   return {
     name: 'kafka',

@@ -4,8 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import pg from 'pg';
-import type { CliConfig } from '../config';
-import { CliError } from '../errors';
+import type { DevConfig } from '../config';
+import { CliError } from '@polaris/cli';
 import type { StackLayout } from '../paths';
 import type { StackService } from './service';
 
@@ -42,7 +42,7 @@ function socketDir(layout: StackLayout, port: number): string {
   return path.join(os.tmpdir(), `polaris-pg-${hash}`);
 }
 
-export function postgresService(config: CliConfig, layout: StackLayout): StackService {
+export function postgresService(config: DevConfig, layout: StackLayout): StackService {
   const port = config.ports.postgres;
   const clientConfig = {
     host: '127.0.0.1',

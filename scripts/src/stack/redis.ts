@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import net from 'node:net';
-import type { CliConfig } from '../config';
+import type { DevConfig } from '../config';
 import type { StackLayout } from '../paths';
 import type { StackService } from './service';
 
@@ -25,7 +25,7 @@ function ping(port: number): Promise<void> {
   });
 }
 
-export function redisService(config: CliConfig, layout: StackLayout): StackService {
+export function redisService(config: DevConfig, layout: StackLayout): StackService {
   const port = config.ports.redis;
   return {
     name: 'redis',

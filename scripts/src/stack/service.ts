@@ -1,4 +1,4 @@
-import { CliError } from '../errors';
+import { CliError } from '@polaris/cli';
 import { describeLogTail } from '../processes/log-tail';
 import type { LaunchSpec } from '../processes/spawn-logged';
 

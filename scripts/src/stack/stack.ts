@@ -1,8 +1,7 @@
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import type { CliConfig } from '../config';
-import { CliError } from '../errors';
-import { formatDuration } from '../format';
+import type { DevConfig } from '../config';
+import { CliError, formatDuration } from '@polaris/cli';
 import { stackLayout } from '../paths';
 import { pidProcess, processState, readPidFile, removePidFile, writePidFile } from '../processes/pid-file';
 import { pollUntil } from '../processes/poll-until';
@@ -18,7 +17,7 @@ import { StackError, type StackServiceName, type StackService } from './service'
 
 type Log = (line: string) => void;
 
-export function stackServices(config: CliConfig): StackService[] {
+export function stackServices(config: DevConfig): StackService[] {
   const layout = stackLayout(config.stackDir);
   return [
     postgresService(config, layout),
@@ -60,7 +59,7 @@ async function inspect(service: StackService): Promise<ServiceStatus> {
   return { ...base, pid: record?.pid ?? null, state: record ? 'stale-pid' : 'down', note: foreign ?? '' };
 }
 
-export function stackStatus(config: CliConfig): Promise<ServiceStatus[]> {
+export function stackStatus(config: DevConfig): Promise<ServiceStatus[]> {
   return Promise.all(stackServices(config).map(inspect));
 }
 
@@ -96,7 +95,7 @@ export async function upOne(service: StackService, timeoutMs: number, log: Log):
 }
 
 /** Installs what is missing, then starts the four services in parallel and waits until each is ready. */
-export async function stackUp(config: CliConfig, log: Log): Promise<void> {
+export async function stackUp(config: DevConfig, log: Log): Promise<void> {
   const services = stackServices(config);
   await ensurePackages(
     services.flatMap((s) => s.requirements),
@@ -132,14 +131,14 @@ export async function downOne(service: StackService, log: Log): Promise<void> {
 }
 
 /** Stops only the processes recorded in the stack's pidfiles. */
-export async function stackDown(config: CliConfig, log: Log): Promise<void> {
+export async function stackDown(config: DevConfig, log: Log): Promise<void> {
   const results = await Promise.allSettled(stackServices(config).map((s) => downOne(s, log)));
   const failures = results.flatMap((r) => (r.status === 'rejected' ? [String(r.reason)] : []));
   if (failures.length > 0) throw new CliError(`stack down failed:\n${failures.join('\n')}`);
 }
 
 /** Stops the stack and deletes its state, keeping the Kafka jars so the next `up` is quick. */
-export async function stackReset(config: CliConfig, log: Log): Promise<void> {
+export async function stackReset(config: DevConfig, log: Log): Promise<void> {
   await stackDown(config, log);
   const layout = stackLayout(config.stackDir);
   if (!existsSync(layout.root)) return;

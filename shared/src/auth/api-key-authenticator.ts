@@ -1,7 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import { callUnary } from '../grpc/client';
 import { PolarisError } from '../errors';
-import type { ApiKeyScope } from '../api-key';
+import type { ApiKeyScope } from './api-key';
 import type { IdentityClient, ValidateApiKeyResponse } from '@polaris/proto';
 
 export interface Principal {

@@ -6,7 +6,7 @@ import {
   type ServiceDefinition, type ServiceError,
 } from '@grpc/grpc-js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createLogger } from '../logger';
+import { createLogger } from '../service/logger';
 import { callUnary, channelOptions, insecureChannel } from './client';
 import { startGrpcServer, type GrpcServer } from './server';
 import { eventually } from '../testing/eventually';

@@ -2,7 +2,7 @@ import { Server, ServerCredentials, type MethodDefinition, type ServiceDefinitio
 import { HealthImplementation } from 'grpc-health-check';
 import { context, propagation, SpanStatusCode, trace } from '@opentelemetry/api';
 import { Histogram, type Registry } from 'prom-client';
-import type { Logger } from '../logger';
+import type { Logger } from '../service/logger';
 import { asPolarisError, PolarisError } from '../errors';
 import { toServiceError } from './status';
 import { metadataGetter } from './trace-metadata';

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { encodeEventMessage } from '@polaris/shared';
+import { encodeEventMessage } from '@polaris/shared/contracts';
 import { planBatch } from './batch-plan';
 
 // A decoder with a bug: it throws for one message. The batch must go on without it.

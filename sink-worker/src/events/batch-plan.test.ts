@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { encodeEventMessage } from '@polaris/shared';
+import { encodeEventMessage } from '@polaris/shared/contracts';
 import { exceedsDepth, MAX_SERIALIZABLE_DEPTH, planBatch } from './batch-plan';
 
 const ns = '6f1c1c8e-4d6f-4c59-9a8e-0a4a7d1d2b11';

@@ -1,5 +1,5 @@
 import { toClickHouseDateTime, type EventsRawRow } from '@polaris/clickhouse';
-import { eventIdentityKey } from '@polaris/shared';
+import { eventIdentityKey } from '@polaris/shared/contracts';
 import { decodeEventMessage } from './event-message.decoder';
 
 export interface RawMessage {

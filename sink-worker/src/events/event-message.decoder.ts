@@ -1,4 +1,4 @@
-import { eventMessageSchema, type EventMessage } from '@polaris/shared';
+import { eventMessageSchema, type EventMessage } from '@polaris/shared/contracts';
 
 export type Decoded = { ok: true; message: EventMessage } | { ok: false; reason: 'invalid_json' | 'invalid_schema'; detail: string };
 

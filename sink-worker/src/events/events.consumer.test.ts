@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { EachBatchPayload, Kafka } from 'kafkajs';
 import type { EventIdentity, EventsRawRow, EventsRawWriter } from '@polaris/clickhouse';
-import { createLogger, createMetricsRegistry, DEAD_LETTER_HEADERS, encodeEventMessage, eventIdentityKey } from '@polaris/shared';
+import { DEAD_LETTER_HEADERS, encodeEventMessage, eventIdentityKey } from '@polaris/shared/contracts';
+import { createLogger, createMetricsRegistry } from '@polaris/shared/service';
 import { EventsConsumer } from './events.consumer';
 
 // The consumer against fakes of kafkajs and the writer: the paths a real stack cannot be made to

@@ -1,7 +1,8 @@
 import { Partitioners, type Consumer, type EachBatchPayload, type Kafka, type Producer } from 'kafkajs';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { EventsRawWriter } from '@polaris/clickhouse';
-import { deadLetterMessage, inBatchSpan, type Logger } from '@polaris/shared';
+import { deadLetterMessage } from '@polaris/shared/contracts';
+import { inBatchSpan, type Logger } from '@polaris/shared/service';
 import { describeError, planBatch, type Candidate, type DeadLetter } from './batch-plan';
 import { chunkByMonth } from './insert-chunks';
 import { PartitionProgress } from './partition-progress';

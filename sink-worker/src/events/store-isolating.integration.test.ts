@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventsRawWriter, toClickHouseDateTime, type EventsRawRow, type EventsRawWriter } from '@polaris/clickhouse';
 import { throwawayDatabase, type ThrowawayDatabase } from '@polaris/clickhouse/testing';
-import { eventIdentityKey } from '@polaris/shared';
+import { eventIdentityKey } from '@polaris/shared/contracts';
 import { classifyStoreError, isDataError } from './store-error';
 import { storeIsolating } from './store-isolating';
 

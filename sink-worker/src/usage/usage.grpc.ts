@@ -1,5 +1,7 @@
 import type { UsageQuery, UsageReader, UsageWindow } from '@polaris/clickhouse';
-import { PolarisError, type UnaryWrapper, type GrpcServiceBinding, requireOrganizationId } from '@polaris/shared';
+import { PolarisError } from '@polaris/shared/errors';
+import { requireOrganizationId } from '@polaris/shared/contracts';
+import { type UnaryWrapper, type GrpcServiceBinding } from '@polaris/shared/grpc';
 import { Aggregation, UsageService, WindowSize, type UsageQueryRequest, type UsageQueryResponse } from '@polaris/proto';
 
 const MAX_SUBJECTS = 100;

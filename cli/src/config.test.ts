@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { loadOperatorConfig } from './config';
+
+describe('loadOperatorConfig', () => {
+  it('defaults to the local stack, as the services do', () => {
+    expect(loadOperatorConfig({})).toEqual({
+      postgres: { url: 'postgres://polaris:polaris@127.0.0.1:55432/polaris' },
+      clickhouse: { url: 'http://127.0.0.1:58123', database: 'polaris', username: 'default', password: '' },
+      kafka: { brokers: ['127.0.0.1:59092'], replicationFactor: 1 },
+    });
+  });
+
+  it('reads only the services\' variables, never the dev stack\'s POLARIS_*', () => {
+    const config = loadOperatorConfig({ POLARIS_POSTGRES_PORT: '6543', POLARIS_KAFKA_PORT: '9999', POLARIS_CLICKHOUSE_HTTP_PORT: '1234' });
+    expect(config).toEqual(loadOperatorConfig({}));
+  });
+
+  it('takes the environment over fallbacks, and a blank variable as unset', () => {
+    const fallbacks = { DATABASE_URL: 'postgres://x@127.0.0.1:6543/polaris', KAFKA_BROKERS: '127.0.0.1:9999' };
+    const config = loadOperatorConfig({ DATABASE_URL: 'postgres://db:5432/p', KAFKA_BROKERS: '', KAFKA_REPLICATION_FACTOR: '3' }, fallbacks);
+    expect(config.postgres.url).toBe('postgres://db:5432/p');
+    expect(config.kafka).toEqual({ brokers: ['127.0.0.1:9999'], replicationFactor: 3 });
+  });
+
+  it('lists every invalid variable at once', () => {
+    expect(() => loadOperatorConfig({ CLICKHOUSE_DATABASE: 'a-b', KAFKA_BROKERS: 'nohost' })).toThrow(
+      /CLICKHOUSE_DATABASE[\s\S]*KAFKA_BROKERS/,
+    );
+  });
+});

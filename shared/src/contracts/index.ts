@@ -1,0 +1,18 @@
+// @polaris/shared/contracts: what producers and consumers agree on. Topic names, partitions and
+// message shapes; the CloudEvent rules every entry point applies; the dead-letter headers; the
+// organization id every internal RPC carries; the services' default ports.
+export { normalizeCloudEvent, type NormalizedEvent } from './cloudevent';
+export { MAX_DATA_DEPTH } from './json-limits';
+export {
+  EVENTS_DLQ_TOPIC,
+  EVENTS_TOPIC,
+  encodeEventMessage,
+  eventIdentityKey,
+  eventMessageKey,
+  eventMessageSchema,
+  type EventMessage,
+} from './events-topic';
+export { EVENTS_TOPIC_PARTITIONS, TOPICS, type TopicSpec } from './topics';
+export { DEAD_LETTER_HEADERS, deadLetterMessage, type DeadLetterInput } from './dead-letter';
+export { requireOrganizationId } from './organization-id';
+export { SERVICE_PORTS } from './service-ports';
