@@ -49,10 +49,15 @@ describe('Dockerfile', () => {
     }
   });
 
+  it('builds on Node.js 24 LTS, the runtime of the local stack and CI (Node 20 is past end of life)', () => {
+    // The ARG comes before the first FROM, so it is read from the text, not from a stage.
+    expect(read('Dockerfile')).toMatch(/^ARG NODE_IMAGE=node:24(\.[\d.]+)?-/m);
+  });
+
   it('installs production dependencies only into the runtime image', () => {
     expect(all.some((i) => i.keyword === 'RUN' && /npm ci\b.*--omit=dev/.test(i.args))).toBe(true);
     const fromRuntime = runtime.find((i) => i.keyword === 'FROM')?.args ?? '';
-    expect(fromRuntime).toMatch(/NODE_IMAGE|node:20/);
+    expect(fromRuntime).toMatch(/NODE_IMAGE|node:24/);
     expect(runtime.filter((i) => i.keyword === 'RUN'), 'nothing is installed in the runtime stage itself').toEqual([]);
   });
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Bundles every deployable into one ESM file for the image: `<svc>/dist/main.js` for the four
-// services and `scripts/dist/cli.js` for the `polaris` CLI (used for `migrate` in containers).
+// services and `cli/dist/polaris.js` for the operator CLI (`migrate` in containers).
 //
 // node_modules stay external (the image ships production node_modules), but the workspace packages
 // @polaris/* are bundled: they export TypeScript sources that plain `node` cannot load.
@@ -19,7 +19,8 @@ const targets = [
   { name: 'sink-worker', entry: 'sink-worker/src/main.ts', outfile: 'sink-worker/dist/main.js' },
   { name: 'rating-worker', entry: 'rating-worker/src/main.ts', outfile: 'rating-worker/dist/main.js' },
   { name: 'gateway', entry: 'gateway/src/main.ts', outfile: 'gateway/dist/main.js' },
-  { name: 'cli', entry: 'scripts/src/cli.ts', outfile: 'scripts/dist/cli.js' },
+  // Two levels below the repo root, as the services' bundles: the migrations folders resolve from there.
+  { name: 'cli', entry: 'cli/src/main.ts', outfile: 'cli/dist/polaris.js' },
 ];
 
 // ESM output has no `require`; CommonJS dependencies that esbuild inlines (and a few that call
@@ -115,7 +116,7 @@ async function buildTarget(target, prodDeps) {
     outfile,
     bundle: true,
     platform: 'node',
-    target: 'node20',
+    target: 'node24',
     format: 'esm',
     packages: 'external',
     plugins: [workspacePackages],
