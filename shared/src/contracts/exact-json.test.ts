@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { approximateNumber, isRawJsonNumber, parseJsonExact } from './exact-json';
+
+// Node 24 (the runtime of the image, the local stack and CI) has JSON.parse source text.
+const supported = typeof (JSON as unknown as { rawJSON?: unknown }).rawJSON === 'function';
+
+describe('parseJsonExact', () => {
+  it('runs on a Node.js with JSON.parse source text (24+: the image, the local stack and CI)', () => {
+    expect(supported).toBe(true);
+  });
+
+  it.each([
+    '99999999999999999999',
+    '99999999999999999999.123456789',
+    '0.1234567890123456789',
+    '12345678901234567890',
+    '1e400',
+    '2.50',
+    '1E3',
+    '-0',
+  ])('keeps %s exactly as written, through JSON.stringify', (text) => {
+    const parsed = parseJsonExact(`{"v":${text},"nested":[{"w":${text}}]}`) as { v: unknown };
+    expect(JSON.stringify(parsed)).toBe(`{"v":${text},"nested":[{"w":${text}}]}`);
+    expect(isRawJsonNumber(parsed.v)).toBe(true);
+  });
+
+  it('leaves numbers that print back the same as plain numbers', () => {
+    const parsed = parseJsonExact('{"a":1,"b":0.1,"c":-12.5,"e":123456789012345}') as Record<string, unknown>;
+    expect(parsed).toEqual({ a: 1, b: 0.1, c: -12.5, e: 123456789012345 });
+    expect(Object.values(parsed).every((v) => typeof v === 'number')).toBe(true);
+  });
+
+  it('leaves strings that look like numbers alone', () => {
+    expect(parseJsonExact('{"a":"99999999999999999999"}')).toEqual({ a: '99999999999999999999' });
+  });
+
+  it('gives a float only for range checks', () => {
+    const parsed = parseJsonExact('[1e400, 5]') as Array<number | { rawJSON: string }>;
+    expect(approximateNumber(parsed[0] as { rawJSON: string })).toBe(Infinity);
+    expect(approximateNumber(parsed[1] as number)).toBe(5);
+  });
+});
