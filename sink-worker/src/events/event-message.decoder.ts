@@ -1,4 +1,4 @@
-import { eventMessageSchema, type EventMessage } from '@polaris/shared/contracts';
+import { eventMessageSchema, parseJsonExact, type EventMessage } from '@polaris/shared/contracts';
 
 export type Decoded = { ok: true; message: EventMessage } | { ok: false; reason: 'invalid_json' | 'invalid_schema'; detail: string };
 
@@ -10,7 +10,8 @@ export function decodeEventMessage(value: Buffer | null): Decoded {
   if (!value) return { ok: false, reason: 'invalid_json', detail: 'empty message value' };
   let json: unknown;
   try {
-    json = JSON.parse(value.toString('utf8'));
+    // Exact: a quantity the float would round is kept as written (the collector parsed it so).
+    json = parseJsonExact(value.toString('utf8'));
   } catch (err) {
     return { ok: false, reason: 'invalid_json', detail: err instanceof Error ? err.message : String(err) };
   }
