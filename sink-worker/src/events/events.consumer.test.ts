@@ -27,9 +27,6 @@ function fakeKafka(opts: { runRejects?: Error; dlqFailures?: number } = {}) {
       if (opts.runRejects) throw opts.runRejects;
       eachBatch = cfg.eachBatch;
     },
-    commitOffsets: async (offsets: Array<{ partition: number; offset: string }>) => {
-      commits.push(...offsets.map(({ partition, offset }) => ({ partition, offset })));
-    },
     disconnect: async () => undefined,
   };
   const producer = {
@@ -62,6 +59,9 @@ function fakeKafka(opts: { runRejects?: Error; dlqFailures?: number } = {}) {
         isRunning: () => true,
         isStale: () => false,
         resolveOffset: () => undefined,
+        commitOffsetsIfNecessary: async (offsets?: { topics: Array<{ partitions: Array<{ partition: number; offset: string }> }> }) => {
+          for (const t of offsets?.topics ?? []) commits.push(...t.partitions.map(({ partition, offset }) => ({ partition, offset })));
+        },
       } as unknown as EachBatchPayload);
     },
   };

@@ -182,7 +182,7 @@ export class EventsConsumer {
     this.opts.onStopped?.(err);
   }
 
-  private async handleBatch({ batch, heartbeat, isRunning, isStale, resolveOffset }: EachBatchPayload): Promise<void> {
+  private async handleBatch({ batch, commitOffsetsIfNecessary, heartbeat, isRunning, isStale, resolveOffset }: EachBatchPayload): Promise<void> {
     if (batch.messages.length === 0) return;
     const started = process.hrtime.bigint();
     const first = batch.firstOffset() ?? batch.messages[0]?.offset ?? batch.lastOffset();
@@ -214,7 +214,10 @@ export class EventsConsumer {
     const last = batch.lastOffset();
     const next = (BigInt(last) + 1n).toString();
     resolveOffset(last);
-    await this.consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
+    // Through the batch's own commit, not consumer.commitOffsets: that one silently does nothing
+    // once disconnect() has begun, so on SIGTERM the batch in hand was stored but never committed
+    // and the next owner replayed it (harmless, but every deploy re-read a batch per partition).
+    await commitOffsetsIfNecessary({ topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: next }] }] });
     this.progress.committed(batch.partition, next);
     this.written.inc(outcome.inserted);
     this.duplicates.inc({ where: 'batch' }, plan.duplicatesInBatch);
