@@ -2,6 +2,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type
 import { httpStatusOf, PolarisError } from '@polaris/shared/errors';
 import { type HttpRequestObserver, type Logger } from '@polaris/shared/service';
 import { BATCH, SINGLE } from './events.route';
+import { registerExactJsonBody } from './exact-json-body';
 
 /**
  * The collector's public HTTP server: JSON bodies only, a hard body limit, and one error shape
@@ -13,17 +14,22 @@ export function createHttpServer(opts: { logger: Logger; maxBodyBytes: number; o
     bodyLimit: opts.maxBodyBytes,
     // Request metrics cover every request; a log line each would be noise on the hottest path.
     logController: new LogController({ disableRequestLogging: true }),
-    return503OnClosing: true,
+    // Fastify's own 503 while closing has no `error.code`; the onRequest hook below answers it.
+    return503OnClosing: false,
   });
 
+  let closing = false;
   app.addHook('onRequest', async (request, reply) => {
     opts.observe(request.method, request.routeOptions.url ?? 'unmatched', reply.raw);
+    if (closing) {
+      const err = new PolarisError('unavailable', 'shutting_down', 'the collector is shutting down; retry (another instance takes the request)');
+      return reply.code(503).header('connection', 'close').send({ error: err.toJSON() });
+    }
   });
 
   // Draining (close()): a request still in flight is answered with `Connection: close`, so its
   // keep-alive connection ends with it. Otherwise the connection idles on for keepAliveTimeout
   // (72 s), close() waits for it, and SIGTERM under load ends at the deadline with exit 1.
-  let closing = false;
   app.addHook('preClose', async () => {
     closing = true;
   });
@@ -33,9 +39,9 @@ export function createHttpServer(opts: { logger: Logger; maxBodyBytes: number; o
 
   // Fastify parses text/plain by default; events are JSON only, so it must answer 415.
   app.removeContentTypeParser('text/plain');
-  // The CloudEvents types parse exactly like application/json: a "__proto__" key would otherwise
-  // be accepted and then silently dropped from `data` when the event is validated.
-  app.addContentTypeParser([SINGLE, BATCH], { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
+  // One JSON parser for all accepted types: a "__proto__" key is refused rather than silently
+  // dropped from `data`, and numbers keep their exact text.
+  registerExactJsonBody(app, ['application/json', SINGLE, BATCH]);
 
   app.setErrorHandler((err: FastifyError | PolarisError, request, reply) => {
     const perr = toPolarisError(err);
