@@ -88,12 +88,14 @@ describe('a retry after a 503 is dropped as a duplicate', () => {
 
     // The broker stops answering (frozen, its sockets still accept bytes): the collector gives up.
     const event = cloudEvent({ source: 'e2e-retry' });
-    process.kill(brokerPid!, 'SIGSTOP');
+    const pid = brokerPid;
+    if (!pid) throw new Error('no broker pid');
+    process.kill(pid, 'SIGSTOP');
     frozen = true;
     const started = Date.now();
     const refused = await postEvents(tenant.apiKey, event, undefined, collectorUrl);
     const tookMs = Date.now() - started;
-    process.kill(brokerPid!, 'SIGCONT');
+    process.kill(pid, 'SIGCONT');
     frozen = false;
     expect(refused.status).toBe(503);
     expect(refused.body.error).toMatchObject({ code: 'broker_unavailable' });

@@ -61,13 +61,15 @@ describe('rating-worker: SIGTERM under load', () => {
     });
 
   it('turns not ready first, refuses new calls, finishes the calls in flight, and exits 0', async () => {
-    const ratingWorker = serviceOf(system!, 'rating-worker');
+    const ratingWorker = serviceOf(system, 'rating-worker');
     // Two channels, as two callers (a collector and a gateway) would hold.
-    clients.push(new IdentityClient(`127.0.0.1:${grpcPort}`, credentials.createInsecure()), new IdentityClient(`127.0.0.1:${grpcPort}`, credentials.createInsecure()));
+    const channels = [new IdentityClient(`127.0.0.1:${grpcPort}`, credentials.createInsecure()), new IdentityClient(`127.0.0.1:${grpcPort}`, credentials.createInsecure())];
+    clients.push(...channels);
+    const channel = (i: number) => channels[i % channels.length] as InstanceType<typeof IdentityClient>;
     const load = runLoad<number, Answer>({
       clients: CLIENTS,
-      next: (client) => client,
-      send: (client) => validate(clients[client % clients.length]!, tenant.apiKey),
+      next: (client) => client % channels.length,
+      send: (i) => validate(channel(i), tenant.apiKey),
       normal: (a) => a.code === grpcStatus.OK,
       describe: (err) => String(err),
     });
@@ -96,7 +98,7 @@ describe('rating-worker: SIGTERM under load', () => {
     const fresh = new IdentityClient(`127.0.0.1:${grpcPort}`, credentials.createInsecure());
     clients.push(fresh);
     const lateAnswers: Answer[] = [];
-    void Promise.all([validate(clients[0]!, tenant.apiKey), validate(fresh, tenant.apiKey)]).then((a) => lateAnswers.push(...a));
+    void Promise.all([validate(channel(0), tenant.apiKey), validate(fresh, tenant.apiKey)]).then((a) => lateAnswers.push(...a));
     await eventually(async () => {
       if (lateAnswers.length === 2) return true;
       expect(await pgdb.waitingQueries('rating-worker'), 'a call made after SIGTERM was taken in').toBe(CLIENTS);

@@ -151,15 +151,10 @@ describe('sink-worker: SIGTERM with a backlog', () => {
     expect(seen.written).toBe(BACKLOG - seen.stored);
   });
 
-  // KNOWN BUG (sink-worker): the batch in hand is stored but its offset is never committed on
-  // SIGTERM. EventsConsumer.handleBatch commits with `consumer.commitOffsets`, and kafkajs's
-  // Runner.commitOffsets returns without committing once `running` is false, which
-  // `consumer.disconnect()` sets first. So every graceful stop hands the batch to the next owner,
-  // whose probe drops it (the test above: nothing is lost or doubled), and "batch stored" is
-  // logged for a commit that never happened. `it.fails` passes while the bug is there; once the
-  // commit goes through (e.g. eachBatch's `commitOffsetsIfNecessary(offsets)`, which commits
-  // through the consumer group directly), this fails: turn it into `it`.
-  it.fails('commits the batch in hand before it exits, so a restart replays nothing', () => {
+  // Found by this test: the sink committed with `consumer.commitOffsets`, which kafkajs skips
+  // once disconnect() has begun, so every graceful stop left the batch in hand uncommitted (the
+  // next owner replayed it). It now commits through the batch's own commitOffsetsIfNecessary.
+  it('commits the batch in hand before it exits, so a restart replays nothing', () => {
     expect(seen.committed).toBe(seen.stored);
     expect(seen.replayedDuplicates).toBe(0);
   });
