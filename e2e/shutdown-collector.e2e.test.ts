@@ -5,9 +5,10 @@ import { EVENTS_TOPIC } from '@polaris/shared/contracts';
 import { postOnNewConnection, type FreshAnswer } from './support/fresh-connection';
 import { cloudEvent, eventually } from './support/http';
 import { runLoad } from './support/load';
-import { freePort, hasExited, networkError, readyz, serviceOf, sigterm, startPrivate } from './support/private-services';
+import { freePort, hasExited, networkError, readyz, serviceOf, sigterm } from './support/private-services';
 import { closeRowClients, rowsPerId } from './support/stored-rows';
-import { throwawayPostgres, type TableLock, type ThrowawayPostgres } from './support/throwaway-postgres';
+import type { TableLock, ThrowawayPostgres } from './support/throwaway-postgres';
+import { startHeldAtIdentity } from './support/held-at-identity';
 import { groupReached, topicEnds } from './support/topics';
 import type { Tenant } from './support/tenants';
 
@@ -43,30 +44,7 @@ describe('collector: SIGTERM under load', () => {
   let opsPort: number;
 
   beforeAll(async () => {
-    pgdb = await throwawayPostgres();
-    tenant = await pgdb.createTenant();
-    const identityPort = await freePort();
-    httpPort = await freePort();
-    opsPort = await freePort();
-    system = await startPrivate('shutdown-collector', [
-      {
-        name: 'rating-worker',
-        opsPort: await freePort(),
-        env: { DATABASE_URL: pgdb.url, GRPC_PORT: String(identityPort), SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS) },
-      },
-      {
-        name: 'collector',
-        opsPort,
-        env: {
-          HTTP_PORT: String(httpPort),
-          GRPC_PORT: String(await freePort()),
-          IDENTITY_GRPC_ADDR: `127.0.0.1:${identityPort}`,
-          // Every request asks Identity, so every request can be held there.
-          API_KEY_CACHE_TTL_MS: '0',
-          SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS),
-        },
-      },
-    ]);
+    ({ system, pgdb, tenant, httpPort, opsPort } = await startHeldAtIdentity('shutdown-collector', 'collector', { GRPC_PORT: String(await freePort()) }, SHUTDOWN_TIMEOUT_MS));
   });
 
   afterAll(async () => {

@@ -6,9 +6,10 @@ import { postOnNewConnection } from './support/fresh-connection';
 import { eventually } from './support/http';
 import { runLoad, type Load } from './support/load';
 import { E2E_PORTS } from './support/ports';
-import { freePort, hasExited, networkError, readyz, serviceOf, sigterm, startPrivate } from './support/private-services';
+import { hasExited, networkError, readyz, serviceOf, sigterm } from './support/private-services';
 import { closeRowClients, rowsPerId } from './support/stored-rows';
-import { throwawayPostgres, type TableLock, type ThrowawayPostgres } from './support/throwaway-postgres';
+import type { TableLock, ThrowawayPostgres } from './support/throwaway-postgres';
+import { startHeldAtIdentity } from './support/held-at-identity';
 import { groupReached, topicEnds } from './support/topics';
 import type { Tenant } from './support/tenants';
 
@@ -55,31 +56,7 @@ describe('gateway: SIGTERM under load', () => {
   let opsPort: number;
 
   beforeAll(async () => {
-    pgdb = await throwawayPostgres();
-    tenant = await pgdb.createTenant();
-    const identityPort = await freePort();
-    httpPort = await freePort();
-    opsPort = await freePort();
-    system = await startPrivate('shutdown-gateway', [
-      {
-        name: 'rating-worker',
-        opsPort: await freePort(),
-        env: { DATABASE_URL: pgdb.url, GRPC_PORT: String(identityPort), SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS) },
-      },
-      {
-        name: 'gateway',
-        opsPort,
-        env: {
-          HTTP_PORT: String(httpPort),
-          IDENTITY_GRPC_ADDR: `127.0.0.1:${identityPort}`,
-          USAGE_GRPC_ADDR: `127.0.0.1:${E2E_PORTS.usageGrpc}`,
-          INGEST_GRPC_ADDR: `127.0.0.1:${E2E_PORTS.ingestGrpc}`,
-          // Every request asks Identity, so every request can be held there.
-          API_KEY_CACHE_TTL_MS: '0',
-          SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS),
-        },
-      },
-    ]);
+    ({ system, pgdb, tenant, httpPort, opsPort } = await startHeldAtIdentity('shutdown-gateway', 'gateway', { USAGE_GRPC_ADDR: `127.0.0.1:${E2E_PORTS.usageGrpc}`, INGEST_GRPC_ADDR: `127.0.0.1:${E2E_PORTS.ingestGrpc}` }, SHUTDOWN_TIMEOUT_MS));
   });
 
   afterAll(async () => {

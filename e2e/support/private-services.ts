@@ -1,4 +1,3 @@
-import net from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startServices, type PolarisServiceName, type RunningService, type RunningSystem, type ServiceSpec } from '@polaris/dev/launcher';
@@ -6,14 +5,7 @@ import { startServices, type PolarisServiceName, type RunningService, type Runni
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
 /** A loopback port nothing listens on right now (the kernel's pick). */
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (!address || typeof address === 'string') throw new Error('no loopback port');
-  return address.port;
-}
+export { freePort } from '@polaris/dev/launcher';
 
 /** Private copies of services, from the bundles the global setup built, logging under .stack/logs/e2e-<label>/. */
 export function startPrivate(label: string, specs: ServiceSpec[], readyDeadlineMs = 60_000): Promise<RunningSystem> {
