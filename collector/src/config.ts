@@ -22,6 +22,10 @@ export const collectorConfigSchema = baseConfigSchema.extend({
   PUBLISH_MAX_BATCH: z.coerce.number().int().positive().default(1_000),
   /** Events waiting for the broker beyond this are refused with 503 overloaded (memory bound in an outage). */
   PUBLISH_MAX_QUEUED: z.coerce.number().int().positive().default(50_000),
+  /** A request whose headers and body have not all arrived by then is answered 408 and its connection closed. */
+  HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
+  /** The same for the headers alone (at most HTTP_REQUEST_TIMEOUT_MS). */
+  HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
   MAX_BODY_BYTES: z.coerce.number().int().positive().default(1024 * 1024),
   MAX_EVENTS_PER_REQUEST: z.coerce.number().int().positive().default(1_000),
   /** A validated key is trusted this long without asking Identity again (revocation delay). */

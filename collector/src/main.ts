@@ -24,7 +24,13 @@ await runService({
     const identity = new IdentityClient(config.IDENTITY_GRPC_ADDR, insecureChannel, channelOptions);
     const auth = new ApiKeyAuthenticator(identity, config.API_KEY_CACHE_TTL_MS);
 
-    const http = createHttpServer({ logger, maxBodyBytes: config.MAX_BODY_BYTES, observe: createHttpMetrics(registry) });
+    const http = createHttpServer({
+      logger,
+      maxBodyBytes: config.MAX_BODY_BYTES,
+      observe: createHttpMetrics(registry),
+      requestTimeoutMs: config.HTTP_REQUEST_TIMEOUT_MS,
+      headersTimeoutMs: config.HTTP_HEADERS_TIMEOUT_MS,
+    });
     registerEventsRoute(http, { auth, publisher, maxEventsPerRequest: config.MAX_EVENTS_PER_REQUEST });
     await http.listen({ host: config.HTTP_HOST, port: config.HTTP_PORT });
 

@@ -4,14 +4,35 @@ import { type HttpRequestObserver, type Logger } from '@polaris/shared/service';
 import { BATCH, SINGLE } from './events.route';
 import { registerExactJsonBody } from './exact-json-body';
 
+/** An idle keep-alive connection is closed after this (Fastify's default is 72 s). */
+const KEEP_ALIVE_TIMEOUT_MS = 5_000;
+
 /**
  * The collector's public HTTP server: JSON bodies only, a hard body limit, and one error shape
  * for everything: `{ "error": { "code", "message", "field"? } }`.
  */
-export function createHttpServer(opts: { logger: Logger; maxBodyBytes: number; observe: HttpRequestObserver }): FastifyInstance {
+export function createHttpServer(opts: {
+  logger: Logger;
+  maxBodyBytes: number;
+  observe: HttpRequestObserver;
+  /** Longest a whole request (headers and body) may take to arrive; past it Node answers 408 and closes. */
+  requestTimeoutMs: number;
+  /** Longest the request headers may take to arrive (capped at requestTimeoutMs, as Node requires). */
+  headersTimeoutMs: number;
+}): FastifyInstance {
+  const headersTimeout = Math.min(opts.headersTimeoutMs, opts.requestTimeoutMs);
   const app = Fastify({
     loggerInstance: opts.logger as FastifyBaseLogger,
     bodyLimit: opts.maxBodyBytes,
+    // Fastify's defaults (0) let a slow client hold a connection open forever.
+    requestTimeout: opts.requestTimeoutMs,
+    keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+    http: {
+      requestTimeout: opts.requestTimeoutMs,
+      headersTimeout,
+      // How often Node checks those timeouts (default 30 s, which would dwarf a short timeout).
+      connectionsCheckingInterval: Math.min(1_000, headersTimeout),
+    },
     // Request metrics cover every request; a log line each would be noise on the hottest path.
     logController: new LogController({ disableRequestLogging: true }),
     // Fastify's own 503 while closing has no `error.code`; the onRequest hook below answers it.
@@ -29,7 +50,7 @@ export function createHttpServer(opts: { logger: Logger; maxBodyBytes: number; o
 
   // Draining (close()): a request still in flight is answered with `Connection: close`, so its
   // keep-alive connection ends with it. Otherwise the connection idles on for keepAliveTimeout
-  // (72 s), close() waits for it, and SIGTERM under load ends at the deadline with exit 1.
+  // (5 s), close() waits for it, and SIGTERM under load ends at the deadline with exit 1.
   app.addHook('preClose', async () => {
     closing = true;
   });
