@@ -16,6 +16,10 @@ export const gatewayConfigSchema = baseConfigSchema.extend({
   BACKEND_DEADLINE_MS: z.coerce.number().int().positive().default(10_000),
   API_KEY_CACHE_TTL_MS: z.coerce.number().int().min(0).default(30_000),
   MAX_BODY_BYTES: z.coerce.number().int().positive().default(256 * 1024),
+  /** Longest a client may take to send a whole request (headers and body); then 408 and closed. */
+  HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().positive().default(30_000),
+  /** Longest a client may take to send the request headers. */
+  HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().positive().default(10_000),
   GRAPHIQL_ENABLED: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
 });
 

@@ -1,4 +1,4 @@
-import { createServer, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createSchema, createYoga } from 'graphql-yoga';
 import { createHttpMetrics, inServerSpan, runService } from '@polaris/shared/service';
 import { ApiKeyAuthenticator } from '@polaris/shared/auth';
@@ -7,6 +7,35 @@ import { connectBackends } from './backends';
 import { typeDefs } from './graphql/generated/type-defs';
 import { resolvers } from './graphql/resolvers';
 import { contextFactory, type GatewayContext } from './graphql/context';
+
+const KEEP_ALIVE_TIMEOUT_MS = 5_000;
+
+/**
+ * The request body, read up to `limit` bytes: 'too_large' as soon as more arrive (the rest is left
+ * unread; the answer closes the connection), 'aborted' when the client goes away first.
+ */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too_large' | 'aborted'> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = (result: Buffer | 'too_large' | 'aborted') => {
+      req.off('data', onData).off('end', onEnd).off('error', onAbort).off('close', onAbort);
+      resolve(result);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        req.pause();
+        done('too_large');
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => done(Buffer.concat(chunks, size));
+    const onAbort = () => done('aborted');
+    req.on('data', onData).once('end', onEnd).once('error', onAbort).once('close', onAbort);
+  });
+}
 
 await runService({
   name: 'gateway',
@@ -27,23 +56,46 @@ await runService({
     // go on serving its client, hold close() open past SHUTDOWN_TIMEOUT_MS, and the exit would be 1.
     let draining = false;
     const unanswered = new Set<ServerResponse>();
-    const server = createServer((req, res) => {
-      if (draining) res.setHeader('connection', 'close');
-      unanswered.add(res);
-      res.once('close', () => unanswered.delete(res));
-      const method = req.method ?? 'GET';
-      observe(method, yoga.graphqlEndpoint, res);
-      // Yoga buffers the whole body: refuse an oversized one before it is read.
-      if (Number(req.headers['content-length'] ?? 0) > config.MAX_BODY_BYTES) {
-        res.writeHead(413, { 'content-type': 'application/json', connection: 'close' });
-        res.end(JSON.stringify({ errors: [{ message: `the request body exceeds ${config.MAX_BODY_BYTES} bytes`, extensions: { code: 'body_too_large', field: 'body' } }] }));
-        return;
-      }
-      // Each request continues the caller's trace; the gRPC calls it makes join it.
-      void inServerSpan(`${method} ${yoga.graphqlEndpoint}`, req.headers, async () => {
-        await yoga(req, res);
-      });
-    });
+    // A client that sends its headers or body too slowly (or not at all) is cut off: 408, then closed.
+    // Node checks those deadlines only every connectionsCheckingInterval (30 s by default).
+    const server = createServer(
+      {
+        requestTimeout: config.HTTP_REQUEST_TIMEOUT_MS,
+        headersTimeout: Math.min(config.HTTP_HEADERS_TIMEOUT_MS, config.HTTP_REQUEST_TIMEOUT_MS),
+        keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+        connectionsCheckingInterval: Math.min(1_000, config.HTTP_HEADERS_TIMEOUT_MS, config.HTTP_REQUEST_TIMEOUT_MS),
+      },
+      (req, res) => {
+        if (draining) res.setHeader('connection', 'close');
+        unanswered.add(res);
+        res.once('close', () => unanswered.delete(res));
+        const method = req.method ?? 'GET';
+        observe(method, yoga.graphqlEndpoint, res);
+        // Yoga buffers the whole body: refuse an oversized one before it is read when Content-Length
+        // says so, and otherwise (chunked) as soon as the bytes read pass the limit.
+        if (Number(req.headers['content-length'] ?? 0) > config.MAX_BODY_BYTES) {
+          tooLarge(res);
+          return;
+        }
+        void (async () => {
+          if (method !== 'GET' && method !== 'HEAD') {
+            const body = await readBody(req, config.MAX_BODY_BYTES);
+            if (body === 'too_large') return tooLarge(res);
+            if (body === 'aborted') return;
+            // Yoga's node adapter takes a Buffer `body` as the request body instead of the stream.
+            Object.assign(req, { body });
+          }
+          // Each request continues the caller's trace; the gRPC calls it makes join it.
+          await inServerSpan(`${method} ${yoga.graphqlEndpoint}`, req.headers, async () => {
+            await yoga(req, res);
+          });
+        })();
+      },
+    );
+    function tooLarge(res: ServerResponse): void {
+      res.writeHead(413, { 'content-type': 'application/json', connection: 'close' });
+      res.end(JSON.stringify({ errors: [{ message: `the request body exceeds ${config.MAX_BODY_BYTES} bytes`, extensions: { code: 'body_too_large', field: 'body' } }] }));
+    }
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(config.HTTP_PORT, config.HTTP_HOST, () => resolve());
