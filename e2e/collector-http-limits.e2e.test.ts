@@ -1,10 +1,10 @@
-import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningSystem } from '@polaris/dev/launcher';
 import { E2E_PORTS } from './support/ports';
 import { freePort, startPrivate } from './support/private-services';
 import { createTenant, type Tenant } from './support/tenants';
 import { postEvents } from './support/http';
+import { silentClient } from './support/silent-client';
 
 /** The private collector's timeouts: short, so a slow client is cut quickly. */
 const REQUEST_TIMEOUT_MS = 1_500;
@@ -13,32 +13,6 @@ const HEADERS_TIMEOUT_MS = 1_000;
 const CUT_MARGIN_MS = 1_000 + 5_000;
 /** How long the test waits before calling the connection "never cut". */
 const GIVE_UP_MS = REQUEST_TIMEOUT_MS + CUT_MARGIN_MS + 10_000;
-
-interface Cut {
-  afterMs: number;
-  /** The status line, when the server answered before closing (408). */
-  answer: string;
-}
-
-/** Sends `raw`, then nothing more; resolves when the server closes the connection. */
-function slowClient(port: number, raw: string): Promise<Cut> {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    let received = '';
-    const socket = connect(port, '127.0.0.1', () => socket.write(raw));
-    const giveUp = setTimeout(() => {
-      socket.destroy();
-      reject(new Error(`the connection was still open after ${GIVE_UP_MS} ms (received: ${JSON.stringify(received)})`));
-    }, GIVE_UP_MS);
-    socket.setEncoding('utf8');
-    socket.on('data', (chunk: string) => (received += chunk));
-    socket.on('error', () => undefined); // a reset is a cut too; 'close' follows
-    socket.on('close', () => {
-      clearTimeout(giveUp);
-      resolve({ afterMs: Date.now() - started, answer: received.split('\r\n')[0] ?? '' });
-    });
-  });
-}
 
 describe('a slow client cannot hold a collector connection open', () => {
   let system: RunningSystem | undefined;
@@ -68,18 +42,19 @@ describe('a slow client cannot hold a collector connection open', () => {
   });
 
   it('headers and one body byte, then silence: cut within the request timeout', async () => {
-    const cut = await slowClient(
+    const cut = await silentClient(
       httpPort,
       'POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/cloudevents+json\r\n' +
         `Authorization: Bearer ${tenant.apiKey}\r\nContent-Length: 100\r\n\r\n{`,
+      GIVE_UP_MS,
     );
-    expect(cut.answer === '' || cut.answer.startsWith('HTTP/1.1 408')).toBe(true);
+    expect(cut.statusLine === '' || cut.statusLine.startsWith('HTTP/1.1 408')).toBe(true);
     expect(cut.afterMs).toBeLessThan(REQUEST_TIMEOUT_MS + CUT_MARGIN_MS);
   }, GIVE_UP_MS + 5_000);
 
   it('half the headers, then silence: cut within the headers timeout', async () => {
-    const cut = await slowClient(httpPort, 'POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\n');
-    expect(cut.answer === '' || cut.answer.startsWith('HTTP/1.1 408')).toBe(true);
+    const cut = await silentClient(httpPort, 'POST /v1/events HTTP/1.1\r\nHost: 127.0.0.1\r\n', GIVE_UP_MS);
+    expect(cut.statusLine === '' || cut.statusLine.startsWith('HTTP/1.1 408')).toBe(true);
     expect(cut.afterMs).toBeLessThan(HEADERS_TIMEOUT_MS + CUT_MARGIN_MS);
   }, GIVE_UP_MS + 5_000);
 });
