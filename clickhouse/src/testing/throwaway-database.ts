@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ClickHouseLogLevel, createClient, type ClickHouseClient } from '@clickhouse/client';
+import { loadConfig } from '@polaris/shared/config';
+import { clickhouseConfigSchema } from '../client';
 import { CLICKHOUSE_MIGRATIONS_DIR, migrateClickHouse } from '../migrate/migration-runner';
 
 export interface ClickHouseConnection {
@@ -8,9 +10,13 @@ export interface ClickHouseConnection {
   password: string;
 }
 
-/** The local stack's ClickHouse (`npx polaris stack up`), unless the environment points elsewhere. */
-export function testClickHouseConnection(env: Record<string, string | undefined> = process.env): ClickHouseConnection {
-  return { url: env.CLICKHOUSE_URL || 'http://127.0.0.1:58123', username: env.CLICKHOUSE_USER || 'default', password: env.CLICKHOUSE_PASSWORD ?? '' };
+/**
+ * The local stack's ClickHouse (`npx polaris stack up`), unless the environment points elsewhere:
+ * read through the same config schema as the services, so tests and services agree on defaults.
+ */
+export function testClickHouseConnection(): ClickHouseConnection {
+  const cfg = loadConfig(clickhouseConfigSchema);
+  return { url: cfg.CLICKHOUSE_URL, username: cfg.CLICKHOUSE_USER, password: cfg.CLICKHOUSE_PASSWORD };
 }
 
 export interface ThrowawayDatabase {
