@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { credentials, Metadata, status as grpcStatus, type ServiceError } from '@grpc/grpc-js';
+import { credentials, status as grpcStatus, type ServiceError } from '@grpc/grpc-js';
 import { IdentityClient, type ValidateApiKeyResponse } from '@polaris/proto';
 import type { RunningSystem } from '@polaris/dev/launcher';
 import { eventually } from './support/http';
+import { callerMetadata } from './support/internal-token';
 import { runLoad } from './support/load';
 import { freePort, hasExited, readyz, serviceOf, sigterm, startPrivate } from './support/private-services';
 import { throwawayPostgres, type TableLock, type ThrowawayPostgres } from './support/throwaway-postgres';
@@ -52,13 +53,15 @@ describe('rating-worker: SIGTERM under load', () => {
     await pgdb?.drop();
   });
 
-  /** ValidateApiKey as the collector and gateway call it; any gRPC status comes back as an answer. */
-  const validate = (client: InstanceType<typeof IdentityClient>, apiKey: string) =>
-    new Promise<Answer>((resolve) => {
-      client.validateApiKey({ apiKey }, new Metadata(), { deadline: Date.now() + CALL_DEADLINE_MS }, (err: ServiceError | null, res?: ValidateApiKeyResponse) =>
+  /** ValidateApiKey as the collector and gateway call it (with a caller token); any gRPC status comes back as an answer. */
+  const validate = async (client: InstanceType<typeof IdentityClient>, apiKey: string) => {
+    const metadata = await callerMetadata(IdentityClient.serviceName, { caller: 'collector' });
+    return new Promise<Answer>((resolve) => {
+      client.validateApiKey({ apiKey }, metadata, { deadline: Date.now() + CALL_DEADLINE_MS }, (err: ServiceError | null, res?: ValidateApiKeyResponse) =>
         resolve(err ? { code: err.code, details: err.details } : { code: grpcStatus.OK, organizationId: res?.organization?.id }),
       );
     });
+  };
 
   it('turns not ready first, refuses new calls, finishes the calls in flight, and exits 0', async () => {
     const ratingWorker = serviceOf(system, 'rating-worker');

@@ -1,5 +1,6 @@
-import { credentials, makeGenericClientConstructor, Metadata, type ServiceError } from '@grpc/grpc-js';
-import { IngestClient, PublishResponse, type PublishRequest } from '@polaris/proto';
+import { credentials, makeGenericClientConstructor, type Metadata, type ServiceError } from '@grpc/grpc-js';
+import { IngestClient, PublishRequest, PublishResponse } from '@polaris/proto';
+import { callerMetadata } from './internal-token';
 import { E2E_PORTS } from './ports';
 
 const target = `127.0.0.1:${E2E_PORTS.ingestGrpc}`;
@@ -16,16 +17,27 @@ function outcomeOf(err: ServiceError | null, res: PublishResponse | undefined): 
   return { ok: false, grpcCode: err.code, details: err.details, code: meta('polaris-error-code'), field: meta('polaris-error-field') };
 }
 
-/** polaris.v1.Ingest/Publish with the generated client, as the gateway calls it. */
-export function publishOverGrpc(request: PublishRequest): Promise<IngestOutcome> {
+/** polaris.v1.Ingest/Publish with the generated client, as the gateway calls it: with its token, acting for the request's org. */
+export async function publishOverGrpc(request: PublishRequest): Promise<IngestOutcome> {
+  const metadata = await callerMetadata(IngestClient.serviceName, { actingFor: request.organizationId });
   const client = new IngestClient(target, credentials.createInsecure());
   return new Promise<IngestOutcome>((resolve) => {
-    client.publish(request, new Metadata(), { deadline: Date.now() + DEADLINE_MS }, (err, res) => resolve(outcomeOf(err, res)));
+    client.publish(request, metadata, { deadline: Date.now() + DEADLINE_MS }, (err, res) => resolve(outcomeOf(err, res)));
   }).finally(() => client.close());
 }
 
+/** The org a request's bytes name, when they decode at all (the server checks it against the token's). */
+function organizationOf(bytes: Buffer): string | undefined {
+  try {
+    return PublishRequest.decode(bytes).organizationId;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Publish with hand-made request bytes: for messages the generated encoder cannot produce. */
-export function publishRawOverGrpc(bytes: Buffer): Promise<IngestOutcome> {
+export async function publishRawOverGrpc(bytes: Buffer): Promise<IngestOutcome> {
+  const metadata = await callerMetadata(IngestClient.serviceName, { actingFor: organizationOf(bytes) });
   const RawIngest = makeGenericClientConstructor(
     {
       publish: {
@@ -45,7 +57,7 @@ export function publishRawOverGrpc(bytes: Buffer): Promise<IngestOutcome> {
     close(): void;
   };
   return new Promise<IngestOutcome>((resolve) => {
-    client.publish(bytes, new Metadata(), { deadline: Date.now() + DEADLINE_MS }, (err, res) => resolve(outcomeOf(err, res)));
+    client.publish(bytes, metadata, { deadline: Date.now() + DEADLINE_MS }, (err, res) => resolve(outcomeOf(err, res)));
   }).finally(() => client.close());
 }
 

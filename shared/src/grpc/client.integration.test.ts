@@ -5,13 +5,18 @@ import {
   makeGenericClientConstructor, type CallOptions, type ClientUnaryCall, type Metadata, type sendUnaryData, type ServerUnaryCall,
   type ServiceDefinition, type ServiceError,
 } from '@grpc/grpc-js';
+import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../service/logger';
-import { callUnary, channelOptions, insecureChannel } from './client';
+import { callUnary, channelOptions, insecureChannel, internalClientOptions } from './client';
+import { createInternalAuth } from './internal-token';
 import { startGrpcServer, type GrpcServer } from './server';
 import { eventually } from '../testing/eventually';
 
 const logger = createLogger('it-grpc-client', 'silent');
+const secret = { INTERNAL_AUTH_SECRET: randomBytes(32).toString('base64') };
+const serverAuth = createInternalAuth(secret, 'sink-worker');
+const clientAuth = createInternalAuth(secret, 'gateway');
 
 interface Who {
   backend: string;
@@ -48,13 +53,21 @@ async function serve(host: string, port: number, backend: string, maxConnectionA
     port,
     logger,
     maxConnectionAgeMs,
-    services: [{ name: 'polaris.test.Who', definition: whoDefinition, implementation: { whoAmI: (call: ServerUnaryCall<object, Who>, cb: sendUnaryData<Who>) => cb(null, { backend, peer: call.getPeer() }) } }],
+    auth: serverAuth,
+    services: [
+      {
+        name: 'polaris.test.Who',
+        definition: whoDefinition,
+        access: { whoAmI: { callers: ['gateway'], organization: 'none' } },
+        implementation: { whoAmI: (call: ServerUnaryCall<object, Who>, cb: sendUnaryData<Who>) => cb(null, { backend, peer: call.getPeer() }) },
+      },
+    ],
   });
   servers.push(server);
   return server;
 }
 
-function connect(target: string, options: object = channelOptions): WhoClient {
+function connect(target: string, options: object = internalClientOptions(clientAuth)): WhoClient {
   const client = new WhoClient(target, insecureChannel, options) as WhoClient;
   clients.push(client);
   return client;
@@ -104,7 +117,7 @@ describe('internal gRPC channels', () => {
     expect(seen.a, JSON.stringify(seen)).toBeGreaterThanOrEqual(3);
     expect(seen.b, JSON.stringify(seen)).toBeGreaterThanOrEqual(3);
 
-    const { 'grpc.service_config': _roundRobin, ...pickFirst } = channelOptions;
+    const { 'grpc.service_config': _roundRobin, ...pickFirst } = internalClientOptions(clientAuth);
     expect(Object.keys(await tally(connect(target, pickFirst), 10))).toHaveLength(1);
   });
 

@@ -1,5 +1,7 @@
 import { credentials, Metadata, type CallOptions, type ClientUnaryCall, type ServiceError } from '@grpc/grpc-js';
 import { context, propagation } from '@opentelemetry/api';
+import { ACTING_FOR_KEY, callerTokenInterceptor } from './caller-token-interceptor';
+import type { InternalAuth } from './internal-token';
 import { fromServiceError } from './status';
 import { metadataSetter } from './trace-metadata';
 
@@ -21,6 +23,15 @@ export const channelOptions = {
   'grpc.service_config_disable_resolution': 1,
 };
 
+/**
+ * Options for a client of an internal service: the shared channel options, plus a token on every
+ * call, minted by this service's `auth` for the service called (docs/ARCHITECTURE.md, Tenancy).
+ * A client built without them is refused by every Polaris server (UNAUTHENTICATED).
+ */
+export function internalClientOptions(auth: InternalAuth) {
+  return { ...channelOptions, interceptors: [callerTokenInterceptor(auth)] };
+}
+
 type UnaryMethod<Req, Res> = (
   request: Req,
   metadata: Metadata,
@@ -28,19 +39,31 @@ type UnaryMethod<Req, Res> = (
   callback: (error: ServiceError | null, response: Res) => void,
 ) => ClientUnaryCall;
 
+export interface CallScope {
+  /**
+   * The organization the call acts for: the one of the API key the caller validated, never one
+   * read from user input. Required by every organization-scoped method (the server compares it
+   * with the request's organization_id); omitted for org-less calls such as ValidateApiKey.
+   */
+  actingFor?: string;
+}
+
 /**
  * Calls a unary RPC with a deadline and the current trace context, as a promise. A failure
  * comes back as a PolarisError (its code preserved across the hop); `peer` names the service
- * in "unavailable" errors so the user learns which dependency is down.
+ * in "unavailable" errors so the user learns which dependency is down. The client's token
+ * interceptor (internalClientOptions) signs `scope.actingFor` into the call's token.
  */
 export function callUnary<Req, Res>(
   peer: string,
   method: UnaryMethod<Req, Res>,
   request: Req,
   deadlineMs: number,
+  scope: CallScope = {},
 ): Promise<Res> {
   const metadata = new Metadata();
   propagation.inject(context.active(), metadata, metadataSetter);
+  if (scope.actingFor !== undefined) metadata.set(ACTING_FOR_KEY, scope.actingFor);
   return new Promise<Res>((resolve, reject) => {
     method(request, metadata, { deadline: Date.now() + deadlineMs }, (err, res) =>
       err ? reject(fromServiceError(err, peer)) : resolve(res),

@@ -1,9 +1,13 @@
-import { Server, ServerCredentials, type MethodDefinition, type ServiceDefinition, type UntypedServiceImplementation, type handleUnaryCall } from '@grpc/grpc-js';
+import {
+  Server, ServerCredentials, type MethodDefinition, type ServiceDefinition, type UntypedServiceImplementation, type handleUnaryCall,
+} from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import { context, propagation, SpanStatusCode, trace } from '@opentelemetry/api';
 import { Histogram, type Registry } from 'prom-client';
 import type { Logger } from '../service/logger';
 import { asPolarisError, PolarisError } from '../errors';
+import { authorizeCall, checkAccessCoversService, type ServiceAccess } from './access-policy';
+import type { CallerClaims, InternalAuth } from './internal-token';
 import { toServiceError } from './status';
 import { metadataGetter } from './trace-metadata';
 
@@ -17,6 +21,12 @@ export interface GrpcServiceBinding {
   name: string;
   definition: ServiceDefinition;
   implementation: UntypedServiceImplementation;
+  /**
+   * Who may call each method, and whether it acts for the request's organization. Every method
+   * needs a rule (the server refuses to start otherwise); the server checks the caller's token
+   * against it before the handler runs (docs/ARCHITECTURE.md, Tenancy).
+   */
+  access: ServiceAccess;
   /**
    * The answer when a request nests too deeply to decode (ts-proto stops at 100 nested messages,
    * i.e. a google.protobuf.Struct about 33 objects deep), so it can name the nesting field.
@@ -63,6 +73,51 @@ function withTolerantDecoding(binding: GrpcServiceBinding): ServiceDefinition {
   );
 }
 
+const BEARER = /^Bearer\s+(\S+)\s*$/i;
+
+/**
+ * The binding's handlers behind its access rules: each call's token is verified (audience = the
+ * service) and checked against the method's rule before the handler runs. A refusal is answered
+ * here, UNAUTHENTICATED or PERMISSION_DENIED with its code, and logged with the reason for the
+ * operator; the handler never sees the call. grpc.health.v1 is not a binding: it stays open.
+ */
+function withAccessChecks(binding: GrpcServiceBinding, auth: InternalAuth, logger: Logger): UntypedServiceImplementation {
+  const methods = Object.entries(binding.definition as Record<string, MethodDefinition<unknown, unknown>>);
+  return Object.fromEntries(
+    methods.flatMap(([name, method]) => {
+      const handler = binding.implementation[name] as handleUnaryCall<unknown, unknown> | undefined;
+      const rule = binding.access[name];
+      // No handler: grpc-js answers UNIMPLEMENTED. No rule: checkAccessCoversService refused to start.
+      if (!handler || !rule) return [];
+      const rpc = method.path.replace(/^\//, '');
+      const guarded: handleUnaryCall<unknown, unknown> = (call, callback) => {
+        let claims: CallerClaims | undefined;
+        const check = async () => {
+          const token = BEARER.exec(call.metadata.get('authorization')[0]?.toString() ?? '')?.[1];
+          claims = await auth.verify(token, binding.name);
+          // Bytes that did not decode have no organization to compare; the handler answers for them.
+          authorizeCall(call.request instanceof UndecodableRequest ? { ...rule, organization: 'none' } : rule, rpc, claims, call.request);
+        };
+        check()
+          .then(
+            () => handler(call, callback),
+            (err: unknown) => {
+              const perr = asPolarisError(err);
+              logger.warn({ method: rpc, code: perr.code, caller: claims?.caller, tokenId: claims?.tokenId, reason: perr.message }, 'internal call refused');
+              callback(toServiceError(perr));
+            },
+          )
+          // A handler that throws instead of answering (createUnaryWrapper's never do): INTERNAL, not a crash.
+          .catch((err: unknown) => {
+            logger.error({ err, method: rpc }, 'rpc failed');
+            callback(toServiceError(asPolarisError(err)));
+          });
+      };
+      return [[name, guarded]];
+    }),
+  );
+}
+
 /**
  * How long a client connection lives before the server asks the client (GOAWAY) to reconnect.
  * Clients re-resolve their target when a connection closes, so this is what makes long-lived
@@ -75,16 +130,20 @@ const MAX_CONNECTION_AGE_GRACE_MS = 30_000;
 
 /**
  * Starts a gRPC server with the given services plus grpc.health.v1. Each service reports
- * SERVING once bound and NOT_SERVING as soon as shutdown starts.
+ * SERVING once bound and NOT_SERVING as soon as shutdown starts. Every call to the services
+ * must carry a caller token that `auth` verifies and the service's access rules admit.
  */
 export async function startGrpcServer(opts: {
   host: string;
   port: number;
   services: GrpcServiceBinding[];
+  /** This service's internal-call credentials (createInternalAuth), which verify callers' tokens. */
+  auth: InternalAuth;
   logger: Logger;
   /** Tests only; defaults to MAX_CONNECTION_AGE_MS. */
   maxConnectionAgeMs?: number;
 }): Promise<GrpcServer> {
+  for (const s of opts.services) checkAccessCoversService(s.name, s.definition, s.access);
   const server = new Server({
     'grpc.max_receive_message_length': 8 * 1024 * 1024,
     'grpc.max_connection_age_ms': opts.maxConnectionAgeMs ?? MAX_CONNECTION_AGE_MS,
@@ -93,7 +152,7 @@ export async function startGrpcServer(opts: {
   const health = new HealthImplementation({ '': 'NOT_SERVING' });
   health.addToServer(server);
   for (const s of opts.services) {
-    server.addService(withTolerantDecoding(s), s.implementation);
+    server.addService(withTolerantDecoding(s), withAccessChecks(s, opts.auth, opts.logger));
     health.setStatus(s.name, 'NOT_SERVING');
   }
   const port = await new Promise<number>((resolve, reject) => {

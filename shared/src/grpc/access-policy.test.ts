@@ -1,0 +1,60 @@
+import { randomUUID } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { IdentityService } from '@polaris/proto';
+import { authorizeCall, checkAccessCoversService, type MethodAccess } from './access-policy';
+
+const ORG = randomUUID();
+const scoped: MethodAccess = { callers: ['gateway'], organization: 'request' };
+const orgLess: MethodAccess = { callers: ['gateway', 'collector'], organization: 'none' };
+const attempt = (fn: () => void) => {
+  try {
+    fn();
+    return 'allowed';
+  } catch (err) {
+    return err;
+  }
+};
+
+describe('authorizeCall', () => {
+  it('lets a listed caller act for the org of its token', () => {
+    expect(attempt(() => authorizeCall(scoped, 'm', { caller: 'gateway', organizationId: ORG, tokenId: 't' }, { organizationId: ORG }))).toBe('allowed');
+    expect(attempt(() => authorizeCall(orgLess, 'm', { caller: 'collector', tokenId: 't' }, {}))).toBe('allowed');
+  });
+
+  it('refuses an unlisted caller, another org, or no org, with PERMISSION_DENIED codes', () => {
+    expect(attempt(() => authorizeCall(scoped, 'm', { caller: 'collector', organizationId: ORG, tokenId: 't' }, { organizationId: ORG }))).toMatchObject({
+      kind: 'permission_denied',
+      code: 'caller_not_allowed',
+    });
+    expect(attempt(() => authorizeCall(scoped, 'm', { caller: 'gateway', organizationId: ORG, tokenId: 't' }, { organizationId: randomUUID() }))).toMatchObject({
+      kind: 'permission_denied',
+      code: 'organization_mismatch',
+      field: 'organization_id',
+    });
+    expect(attempt(() => authorizeCall(scoped, 'm', { caller: 'gateway', tokenId: 't' }, { organizationId: ORG }))).toMatchObject({ code: 'organization_mismatch' });
+  });
+
+  it('answers a malformed or missing organization id of an org-scoped request INVALID_ARGUMENT', () => {
+    for (const request of [{ organizationId: 'nope' }, {}]) {
+      expect(attempt(() => authorizeCall(scoped, 'm', { caller: 'gateway', organizationId: ORG, tokenId: 't' }, request))).toMatchObject({
+        kind: 'invalid_argument',
+        code: 'invalid_organization_id',
+      });
+    }
+  });
+});
+
+describe('checkAccessCoversService', () => {
+  it('accepts a rule for each method', () => {
+    expect(() => checkAccessCoversService('polaris.v1.Identity', IdentityService, { validateApiKey: orgLess, getOrganization: scoped })).not.toThrow();
+  });
+
+  it('names every method without a rule, and an org-scoped method whose request has no organization_id', () => {
+    expect(() => checkAccessCoversService('polaris.v1.Identity', IdentityService, { validateApiKey: scoped })).toThrow(
+      'polaris.v1.Identity: validateApiKey is organization-scoped but its request has no organization_id; getOrganization has no access rule',
+    );
+    expect(() => checkAccessCoversService('polaris.v1.Identity', IdentityService, { validateApiKey: orgLess, getOrganization: { ...scoped, callers: [] } })).toThrow(
+      /getOrganization lets no caller in/,
+    );
+  });
+});
