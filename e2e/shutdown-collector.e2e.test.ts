@@ -38,13 +38,15 @@ interface Answer {
 describe('collector: SIGTERM under load', () => {
   let pgdb: ThrowawayPostgres;
   let tenant: Tenant;
+  let apiKeys: string[];
   let system: RunningSystem | undefined;
   let lock: TableLock | undefined;
   let httpPort: number;
   let opsPort: number;
 
   beforeAll(async () => {
-    ({ system, pgdb, tenant, httpPort, opsPort } = await startHeldAtIdentity('shutdown-collector', 'collector', { GRPC_PORT: String(await freePort()) }, SHUTDOWN_TIMEOUT_MS));
+    // A key per client, plus one for the request sent during the drain: each waits at Identity on its own.
+    ({ system, pgdb, tenant, apiKeys, httpPort, opsPort } = await startHeldAtIdentity('shutdown-collector', 'collector', { GRPC_PORT: String(await freePort()) }, SHUTDOWN_TIMEOUT_MS, CLIENTS + 1));
   });
 
   afterAll(async () => {
@@ -57,18 +59,18 @@ describe('collector: SIGTERM under load', () => {
   it('turns not ready first, refuses new requests, answers every request in flight, exits 0, and loses no accepted event', async () => {
     const collector = serviceOf(system, 'collector');
     const url = `http://127.0.0.1:${httpPort}/v1/events`;
-    const post = async (id: string): Promise<Answer> => {
+    const post = async ({ id, apiKey }: { id: string; apiKey: string }): Promise<Answer> => {
       const res = await fetch(url, {
         method: 'POST',
         signal: AbortSignal.timeout(30_000),
-        headers: { 'content-type': 'application/cloudevents+json', authorization: `Bearer ${tenant.apiKey}` },
+        headers: { 'content-type': 'application/cloudevents+json', authorization: `Bearer ${apiKey}` },
         body: JSON.stringify(cloudEvent({ id, source: 'e2e-shutdown' })),
       });
       return { status: res.status, body: await res.json().catch(() => undefined) };
     };
-    const load = runLoad<string, Answer>({
+    const load = runLoad<{ id: string; apiKey: string }, Answer>({
       clients: CLIENTS,
-      next: () => `sd-${randomUUID()}`,
+      next: (client) => ({ id: `sd-${randomUUID()}`, apiKey: apiKeys[client] ?? tenant.apiKey }),
       send: post,
       normal: (a) => a.status === 202,
       describe: networkError,
@@ -104,7 +106,7 @@ describe('collector: SIGTERM under load', () => {
     let late: FreshAnswer | undefined;
     void postOnNewConnection(
       url,
-      { 'content-type': 'application/cloudevents+json', authorization: `Bearer ${tenant.apiKey}` },
+      { 'content-type': 'application/cloudevents+json', authorization: `Bearer ${apiKeys[CLIENTS] ?? tenant.apiKey}` },
       JSON.stringify(cloudEvent({ id: `sd-late-${randomUUID()}`, source: 'e2e-shutdown' })),
     ).then((answer) => (late = answer));
     await eventually(async () => {
@@ -125,7 +127,7 @@ describe('collector: SIGTERM under load', () => {
     await load.stop();
 
     // (The collector gives Identity 2 s per call: the hold must end well before, and does.)
-    for (const o of held) expect(o.result, `request ${o.input}, in flight at SIGTERM, held ${heldMs} ms`).toEqual({ ok: true, value: { status: 202, body: { accepted: 1 } } });
+    for (const o of held) expect(o.result, `request ${o.input.id}, in flight at SIGTERM, held ${heldMs} ms`).toEqual({ ok: true, value: { status: 202, body: { accepted: 1 } } });
     const before = load.outcomes.filter((o) => o.startedAt < term.sentAt);
     expect(before.filter((o) => !(o.result?.ok && o.result.value.status === 202))).toEqual([]);
     // After SIGTERM: the normal answer, or a clean refusal (503, or no connection at all).
@@ -140,7 +142,7 @@ describe('collector: SIGTERM under load', () => {
     // Nothing accepted is lost, nothing is stored twice, and nothing refused was taken in: once the
     // suite's sink has committed everything on the topic up to now, the stored ids are exactly the
     // accepted ones, one row each.
-    const accepted = new Set(load.outcomes.filter((o) => o.result?.ok && o.result.value.status === 202).map((o) => o.input));
+    const accepted = new Set(load.outcomes.filter((o) => o.result?.ok && o.result.value.status === 202).map((o) => o.input.id));
     const ends = await topicEnds(EVENTS_TOPIC);
     await eventually(() => groupReached(SUITE_SINK_GROUP, EVENTS_TOPIC, ends), 'the suite sink-worker to commit everything produced so far', 60_000);
     const rows = await rowsPerId(tenant.orgId);

@@ -50,13 +50,22 @@ const RECORD = 'mutation($input: RecordUsageInput!) { recordUsage(input: $input)
 describe('gateway: SIGTERM under load', () => {
   let pgdb: ThrowawayPostgres;
   let tenant: Tenant;
+  let apiKeys: string[];
   let system: RunningSystem | undefined;
   let lock: TableLock | undefined;
   let httpPort: number;
   let opsPort: number;
 
   beforeAll(async () => {
-    ({ system, pgdb, tenant, httpPort, opsPort } = await startHeldAtIdentity('shutdown-gateway', 'gateway', { USAGE_GRPC_ADDR: `127.0.0.1:${E2E_PORTS.usageGrpc}`, INGEST_GRPC_ADDR: `127.0.0.1:${E2E_PORTS.ingestGrpc}` }, SHUTDOWN_TIMEOUT_MS));
+    // A key per client: concurrent requests with one key share one Identity call, and each client
+    // must wait at Identity on its own, where PostgreSQL counts it.
+    ({ system, pgdb, tenant, apiKeys, httpPort, opsPort } = await startHeldAtIdentity(
+      'shutdown-gateway',
+      'gateway',
+      { USAGE_GRPC_ADDR: `127.0.0.1:${E2E_PORTS.usageGrpc}`, INGEST_GRPC_ADDR: `127.0.0.1:${E2E_PORTS.ingestGrpc}` },
+      SHUTDOWN_TIMEOUT_MS,
+      CLIENTS,
+    ));
   });
 
   afterAll(async () => {
@@ -68,24 +77,30 @@ describe('gateway: SIGTERM under load', () => {
 
   it('turns not ready first, refuses new connections, finishes the requests in flight, exits 0, and loses no recorded event', async () => {
     const gateway = serviceOf(system, 'gateway');
-    const post = async (query: string, variables: Record<string, unknown> = {}): Promise<Answer> => {
+    /** What a request is ('me', 'usage' or the id recordUsage sends) and the key it is sent with. */
+    type Input = { what: string; apiKey: string };
+    const post = async (apiKey: string, query: string, variables: Record<string, unknown> = {}): Promise<Answer> => {
       const res = await fetch(`http://127.0.0.1:${httpPort}/graphql`, {
         method: 'POST',
         signal: AbortSignal.timeout(30_000),
-        headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', authorization: `Bearer ${tenant.apiKey}` },
+        headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', authorization: `Bearer ${apiKey}` },
         body: JSON.stringify({ query, variables }),
       });
       return { status: res.status, ...((await res.json()) as Omit<Answer, 'status'>) };
     };
     const normal = (a: Answer) => a.status === 200 && a.errors === undefined;
-    const load = <I>(clients: number, next: () => I, send: (input: I) => Promise<Answer>): Load<I, Answer> =>
-      runLoad({ clients, next, send, normal, describe: networkError });
-    const me = load(ME_CLIENTS, () => 'me', () => post(ME));
-    const usage = load(USAGE_CLIENTS, () => 'usage', () => post(USAGE));
+    let clientsSoFar = 0;
+    const load = (clients: number, what: () => string, send: (input: Input) => Promise<Answer>): Load<Input, Answer> => {
+      const firstKey = clientsSoFar;
+      clientsSoFar += clients;
+      return runLoad({ clients, next: (client) => ({ what: what(), apiKey: apiKeys[firstKey + client] ?? tenant.apiKey }), send, normal, describe: networkError });
+    };
+    const me = load(ME_CLIENTS, () => 'me', (i) => post(i.apiKey, ME));
+    const usage = load(USAGE_CLIENTS, () => 'usage', (i) => post(i.apiKey, USAGE));
     const record = load(
       RECORD_CLIENTS,
       () => `gw-${randomUUID()}`,
-      (id) => post(RECORD, { input: { id, source: 'e2e-shutdown', type: 'api.request', subject: 'customer-1', data: { n: 1 } } }),
+      (i) => post(i.apiKey, RECORD, { input: { id: i.what, source: 'e2e-shutdown', type: 'api.request', subject: 'customer-1', data: { n: 1 } } }),
     );
     const loads = [me, usage, record];
 
@@ -93,7 +108,7 @@ describe('gateway: SIGTERM under load', () => {
 
     // Hold every client's next request inside the gateway, waiting on Identity.
     lock = await pgdb.lock('organizations');
-    const inFlight = () => loads.flatMap((l) => l.inFlight() as Array<ReturnType<typeof l.inFlight>[number]>);
+    const inFlight = () => loads.flatMap((l) => l.inFlight());
     await eventually(
       async () => ((await pgdb.waitingQueries('rating-worker')) === CLIENTS && inFlight().length === CLIENTS ? true : undefined),
       `all ${CLIENTS} clients to have a request waiting inside the gateway`,
@@ -130,8 +145,8 @@ describe('gateway: SIGTERM under load', () => {
     // Each answered in full (the gateway gives Identity 2 s per call: the hold ends well before).
     const expected = (input: string) =>
       input === 'me' ? { me: { id: tenant.orgId } } : input === 'usage' ? { usage: { rows: expect.any(Array) } } : { recordUsage: { accepted: 1 } };
-    for (const o of held) expect(o.result, `${o.input}, in flight at SIGTERM, held ${heldMs} ms`).toEqual({ ok: true, value: { status: 200, data: expected(o.input) } });
-    const all = loads.flatMap((l) => l.outcomes as ReadonlyArray<(typeof l.outcomes)[number]>);
+    for (const o of held) expect(o.result, `${o.input.what}, in flight at SIGTERM, held ${heldMs} ms`).toEqual({ ok: true, value: { status: 200, data: expected(o.input.what) } });
+    const all = loads.flatMap((l) => l.outcomes);
     const before = all.filter((o) => o.startedAt < term.sentAt);
     expect(before.filter((o) => !(o.result?.ok && normal(o.result.value)))).toEqual([]);
     const unclean = all
@@ -140,7 +155,7 @@ describe('gateway: SIGTERM under load', () => {
     expect(unclean).toEqual([]);
 
     // Every event recordUsage accepted is stored, once; nothing else is.
-    const accepted = new Set(record.outcomes.filter((o) => o.result?.ok && normal(o.result.value)).map((o) => o.input));
+    const accepted = new Set(record.outcomes.filter((o) => o.result?.ok && normal(o.result.value)).map((o) => o.input.what));
     const ends = await topicEnds(EVENTS_TOPIC);
     await eventually(() => groupReached(SUITE_SINK_GROUP, EVENTS_TOPIC, ends), 'the suite sink-worker to commit everything produced so far', 60_000);
     const rows = await rowsPerId(tenant.orgId);

@@ -8,6 +8,12 @@ export interface HeldAtIdentity {
   /** The private rating-worker's database: lock a table there to hold every request at Identity. */
   pgdb: ThrowawayPostgres;
   tenant: Tenant;
+  /**
+   * `keys` distinct keys of the tenant (the first is tenant.apiKey). Concurrent requests with one
+   * key share one Identity call (single-flight), so clients that must each be held at Identity,
+   * where PostgreSQL counts them, each use a key of their own.
+   */
+  apiKeys: string[];
   httpPort: number;
   opsPort: number;
 }
@@ -22,9 +28,12 @@ export async function startHeldAtIdentity(
   front: 'collector' | 'gateway',
   env: Record<string, string>,
   shutdownTimeoutMs: number,
+  keys = 1,
 ): Promise<HeldAtIdentity> {
   const pgdb = await throwawayPostgres();
   const tenant = await pgdb.createTenant();
+  const apiKeys = [tenant.apiKey];
+  while (apiKeys.length < keys) apiKeys.push(await pgdb.createApiKey(tenant.orgId));
   const identityPort = await freePort();
   const httpPort = await freePort();
   const opsPort = await freePort();
@@ -46,5 +55,5 @@ export async function startHeldAtIdentity(
       },
     },
   ]);
-  return { system, pgdb, tenant, httpPort, opsPort };
+  return { system, pgdb, tenant, apiKeys, httpPort, opsPort };
 }

@@ -26,6 +26,8 @@ export interface ThrowawayPostgres {
   url: string;
   /** An organization with one key, in this database only. */
   createTenant(): Promise<Tenant>;
+  /** One more key of an organization of this database. */
+  createApiKey(orgId: string): Promise<string>;
   /**
    * Holds an ACCESS EXCLUSIVE lock on `table` in a transaction of its own: every query that
    * reads the table waits, in PostgreSQL, until `release`. `SELECT 1` (the readiness ping) does not.
@@ -65,6 +67,8 @@ export async function throwawayPostgres(): Promise<ThrowawayPostgres> {
         const { key } = await apiKeys.create(client, { organizationId: org.id, name: 'e2e', scopes: ['events:write', 'usage:read'] });
         return { orgId: org.id, apiKey: key };
       }),
+    createApiKey: (orgId) =>
+      withClient(dbUrl, async (client) => (await apiKeys.create(client, { organizationId: orgId, name: 'e2e', scopes: ['events:write', 'usage:read'] })).key),
     async lock(table) {
       const client = new pg.Client({ connectionString: dbUrl, application_name: 'e2e-lock' });
       await client.connect();

@@ -4,7 +4,9 @@ import { canonicalDecimal, queryUsage, usageStatement, type UsageQuery } from '.
 
 const t0 = Date.UTC(2026, 2, 1, 10);
 const q: UsageQuery = { namespace: 'ns', eventType: 'tokens', fromMs: t0, toMs: t0 + 3_600_000, windowSize: 'none', valueProperty: 'n', subjects: ['acme'], groupBySubject: false };
-const answering = (rows: object[]) => ({ query: async () => ({ json: async () => rows }) }) as unknown as ClickHouseReader;
+// A result set as selectRows reads it: a stream of batches of rows.
+const answering = (rows: object[]) =>
+  ({ query: async () => ({ stream: () => [rows.map((r) => ({ text: JSON.stringify(r), json: () => r }))] }) }) as unknown as ClickHouseReader;
 
 // What these queries return on ClickHouse 18.16 and on a current engine is checked by
 // clickhouse/compat/modern-clickhouse.integration.test.ts; this covers the mapping around them.

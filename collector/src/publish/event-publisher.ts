@@ -1,16 +1,11 @@
-import { CompressionTypes, Partitioners, type Kafka, type Message, type Producer } from 'kafkajs';
+import { CompressionTypes, Partitioners, type Kafka, type Producer } from 'kafkajs';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import { PolarisError } from '@polaris/shared/errors';
 import { encodeEventMessage, eventMessageKey, type NormalizedEvent } from '@polaris/shared/contracts';
 import { type Logger } from '@polaris/shared/service';
 import { pingKafka } from '@polaris/shared/kafka';
 import { context, propagation } from '@opentelemetry/api';
-
-interface Pending {
-  messages: Message[];
-  resolve: () => void;
-  reject: (err: unknown) => void;
-}
+import { halves, isTooLarge, sizedMessage, sliceBytes, sliceCount, takeBatch, type PendingRequest, type Slice } from './produce-batch';
 
 export interface PublisherOptions {
   topic: string;
@@ -22,6 +17,15 @@ export interface PublisherOptions {
    * new publishes are refused at once (backpressure): through an outage memory stays bounded.
    */
   maxQueued?: number;
+  /**
+   * The most encoded bytes one produce request carries. The broker refuses a partition's record
+   * batch over the topic's max.message.bytes, and with it that partition's part of the produce
+   * request; every client request with a message in it then failed, whoever sent it. Keep this at
+   * or under that limit (default just under the broker's default of 1 MiB).
+   */
+  maxBatchBytes?: number;
+  /** The most encoded bytes of one publish call (one client request): above it, 413 encoded_too_large. */
+  maxRequestBytes?: number;
 }
 
 /**
@@ -36,13 +40,20 @@ export interface PublisherOptions {
  * in flight and a 5 ms linger (~12,000/s at 2 ms without it), against 13,000-17,000/s for a raw
  * producer.
  *
+ * Produce requests are sized by encoded bytes too (maxBatchBytes), cutting between messages where
+ * needed, and a produce request the broker still refuses as too large is split in halves and
+ * retried: one tenant's oversized request cannot fail the other requests that share its produce
+ * request. A single message the broker refuses fails its own request only (413 event_too_large).
+ *
  * Compression is off on purpose: events are a few hundred bytes, the hop is inside the cluster,
  * and CPU is what a collector runs out of.
  */
 export class EventPublisher {
   private readonly producer: Producer;
-  private queue: Pending[] = [];
+  private queue: PendingRequest[] = [];
+  /** Messages gathered and not yet taken into a send, and their encoded bytes. */
   private queued = 0;
+  private queuedBytes = 0;
   /** Messages in sends the broker has not answered yet; they hold memory as much as queued ones. */
   private sending = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -54,6 +65,7 @@ export class EventPublisher {
   private readonly inFlight = new Set<Promise<void>>();
   private readonly sendSeconds: Histogram;
   private readonly produced: Counter;
+  private readonly tooLargeSplits: Counter;
 
   constructor(
     private readonly kafka: Kafka,
@@ -81,6 +93,11 @@ export class EventPublisher {
       help: 'Events acknowledged by the broker',
       registers: [registry],
     });
+    this.tooLargeSplits = new Counter({
+      name: 'collector_produce_too_large_splits_total',
+      help: 'Produce requests the broker refused as too large, split in halves and retried (raise PUBLISH_MAX_BATCH_BYTES no higher than the topic allows)',
+      registers: [registry],
+    });
   }
 
   /** Connects in the background; the collector starts (not ready) even when the broker is down. */
@@ -106,6 +123,10 @@ export class EventPublisher {
     this.lastSendFailed = false;
   }
 
+  private get maxBatchBytes(): number {
+    return this.opts.maxBatchBytes ?? 1_000_000;
+  }
+
   async publish(namespace: string, events: NormalizedEvent[], receivedAt: number): Promise<void> {
     const maxQueued = this.opts.maxQueued ?? 50_000;
     if (this.queued + this.sending + events.length > maxQueued) {
@@ -113,14 +134,34 @@ export class EventPublisher {
     }
     const headers: Record<string, string> = {};
     propagation.inject(context.active(), headers);
-    const messages = events.map((ev) => ({
-      key: eventMessageKey(namespace, ev),
-      value: encodeEventMessage(namespace, ev, receivedAt),
-      headers,
-    }));
+    // Sized as encoded, not as received: re-serialized numbers can grow (`1e20` is 21 characters
+    // once parsed and written back), so a 1 MiB body once encoded to 4.6 MB.
+    const messages = events.map((ev) => sizedMessage({ key: eventMessageKey(namespace, ev), value: encodeEventMessage(namespace, ev, receivedAt), headers }));
+    let bytes = 0;
+    for (const [i, m] of messages.entries()) {
+      if (m.bytes > this.maxBatchBytes) {
+        throw new PolarisError(
+          'payload_too_large',
+          'event_too_large',
+          `event [${i}] encodes to ${m.bytes} bytes for the broker, more than one produce request may carry (PUBLISH_MAX_BATCH_BYTES=${this.maxBatchBytes}); make its data smaller`,
+          `[${i}].data`,
+        );
+      }
+      bytes += m.bytes;
+    }
+    const maxRequestBytes = this.opts.maxRequestBytes ?? Number.POSITIVE_INFINITY;
+    if (bytes > maxRequestBytes) {
+      throw new PolarisError(
+        'payload_too_large',
+        'encoded_too_large',
+        `the events of this request encode to ${bytes} bytes for the broker, more than the ${maxRequestBytes} allowed per request (MAX_ENCODED_BYTES_PER_REQUEST); send fewer events per request`,
+        'body',
+      );
+    }
     const acked = new Promise<void>((resolve, reject) => {
-      this.queue.push({ messages, resolve, reject });
+      this.queue.push({ messages, next: 0, unacked: messages.length, settled: false, resolve, reject });
       this.queued += messages.length;
+      this.queuedBytes += bytes;
     });
     this.schedule();
     let timer: NodeJS.Timeout | undefined;
@@ -154,7 +195,7 @@ export class EventPublisher {
   }
 
   private schedule(): void {
-    if (this.queued >= this.opts.maxBatch) {
+    if (this.queued >= this.opts.maxBatch || this.queuedBytes >= this.maxBatchBytes) {
       this.flush();
       return;
     }
@@ -179,16 +220,10 @@ export class EventPublisher {
     this.timer = undefined;
     clearImmediate(this.immediate);
     this.immediate = undefined;
-    const batch: Pending[] = [];
-    let size = 0;
-    while (this.queue.length > 0) {
-      const next = this.queue[0];
-      if (!next || (batch.length > 0 && size + next.messages.length > this.opts.maxBatch)) break;
-      this.queue.shift();
-      batch.push(next);
-      size += next.messages.length;
-    }
+    const batch = takeBatch(this.queue, this.opts.maxBatch, this.maxBatchBytes);
+    const size = sliceCount(batch);
     this.queued -= size;
+    this.queuedBytes -= sliceBytes(batch);
     if (batch.length === 0) return;
     this.sending += size;
     const send = this.send(batch).finally(() => {
@@ -201,23 +236,60 @@ export class EventPublisher {
     if (this.queue.length > 0) this.schedule();
   }
 
-  private async send(batch: Pending[]): Promise<void> {
+  private async send(batch: Slice[]): Promise<void> {
     const started = process.hrtime.bigint();
-    const messages = batch.flatMap((p) => p.messages);
+    const messages = batch.flatMap((s) => s.messages.map((m) => m.message));
     try {
       await this.ensureConnected();
       await this.producer.send({ topic: this.opts.topic, acks: -1, compression: CompressionTypes.None, messages });
       this.sendSeconds.observe({ outcome: 'ok' }, Number(process.hrtime.bigint() - started) / 1e9);
       this.produced.inc(messages.length);
       this.lastSendFailed = false;
-      for (const p of batch) p.resolve();
+      for (const s of batch) {
+        s.request.unacked -= s.messages.length;
+        if (s.request.unacked === 0) settle(s.request);
+      }
     } catch (err) {
       this.sendSeconds.observe({ outcome: 'error' }, Number(process.hrtime.bigint() - started) / 1e9);
+      if (isTooLarge(err)) return this.splitTooLarge(batch, err);
       this.lastSendFailed = true;
       this.logger.warn({ err, messages: messages.length }, 'produce failed');
       const failure = new PolarisError('unavailable', 'broker_unavailable', 'the event broker is unavailable; retry with backoff');
-      for (const p of batch) p.reject(failure);
+      for (const s of batch) settle(s.request, failure);
     }
+  }
+
+  /**
+   * The broker refused `batch` for its size (one partition's part was over the topic's limit): the
+   * broker is fine, the batch was not. Halves are retried until each fits; a message refused alone
+   * fails its own request. Partitions of a refused produce request that the broker did take are
+   * sent again with their half: the sink stores each identity once, so a copy costs nothing.
+   */
+  private async splitTooLarge(batch: Slice[], err: unknown): Promise<void> {
+    if (sliceCount(batch) === 1) {
+      const [only] = batch;
+      const bytes = only?.messages[0]?.bytes ?? 0;
+      this.logger.warn({ err, bytes }, 'the broker refused one message as too large');
+      if (only) {
+        const index = only.request.messages.indexOf(only.messages[0] as (typeof only.messages)[number]);
+        settle(
+          only.request,
+          new PolarisError(
+            'payload_too_large',
+            'event_too_large',
+            `event [${index}] encodes to ${bytes} bytes, more than the broker accepts in one message (the topic's max.message.bytes); make its data smaller`,
+            `[${index}].data`,
+          ),
+        );
+      }
+      return;
+    }
+    this.tooLargeSplits.inc();
+    this.logger.warn({ messages: sliceCount(batch), bytes: sliceBytes(batch) }, 'the broker refused a produce request as too large; splitting it');
+    const [first, second] = halves(batch);
+    // One after the other: the halves of one request keep their order on each partition.
+    await this.send(first);
+    await this.send(second);
   }
 
   private ensureConnected(): Promise<void> {
@@ -234,4 +306,12 @@ export class EventPublisher {
     );
     return this.connecting;
   }
+}
+
+/** Ends a request's wait: resolved once every message is acknowledged, or rejected at its first failure. */
+function settle(request: PendingRequest, failure?: unknown): void {
+  if (request.settled) return;
+  request.settled = true;
+  if (failure === undefined) request.resolve();
+  else request.reject(failure);
 }

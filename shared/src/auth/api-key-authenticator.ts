@@ -15,13 +15,27 @@ const IDENTITY_DEADLINE_MS = 2_000;
 // database lookups; short enough that a freshly created key works almost at once.
 const NEGATIVE_TTL_MS = 2_000;
 
+/** Throws permission_denied unless the principal's key has `required` (any valid key will do without it). */
+export function requireScope(principal: Principal, required?: ApiKeyScope): Principal {
+  if (required && !principal.scopes.includes(required)) {
+    throw new PolarisError('permission_denied', 'missing_scope', `this API key lacks the "${required}" scope`);
+  }
+  return principal;
+}
+
 /**
  * Turns a presented API key into a Principal via polaris.v1.Identity, with a small TTL cache:
  * ingestion is the hottest path we have and keys change rarely. The cost is that a revoked key
  * keeps working for up to `ttlMs`.
+ *
+ * Single-flight: while a key is being validated, every other caller with the same key waits for
+ * that one answer. Without it a new (or just expired) key presented by 50 concurrent requests
+ * cost 50 Identity calls, each a database lookup, before the first answer reached the cache.
  */
 export class ApiKeyAuthenticator {
   private readonly cache: LRUCache<string, Principal | PolarisError>;
+  /** Validations under way, by key; an entry lives only until its answer is in. */
+  private readonly inFlight = new Map<string, Promise<Principal>>();
 
   constructor(
     private readonly identity: InstanceType<typeof IdentityClient>,
@@ -35,17 +49,22 @@ export class ApiKeyAuthenticator {
     if (!apiKey) {
       throw new PolarisError('unauthenticated', 'missing_api_key', 'send an API key as "Authorization: Bearer <key>"');
     }
-    const principal = await this.resolve(apiKey);
-    if (required && !principal.scopes.includes(required)) {
-      throw new PolarisError('permission_denied', 'missing_scope', `this API key lacks the "${required}" scope`);
-    }
-    return principal;
+    return requireScope(await this.resolve(apiKey), required);
   }
 
-  private async resolve(apiKey: string): Promise<Principal> {
+  private resolve(apiKey: string): Promise<Principal> {
     const cached = this.cache.get(apiKey);
-    if (cached instanceof PolarisError) throw cached;
-    if (cached) return cached;
+    if (cached instanceof PolarisError) return Promise.reject(cached);
+    if (cached) return Promise.resolve(cached);
+    let shared = this.inFlight.get(apiKey);
+    if (!shared) {
+      shared = this.validate(apiKey).finally(() => this.inFlight.delete(apiKey));
+      this.inFlight.set(apiKey, shared);
+    }
+    return shared;
+  }
+
+  private async validate(apiKey: string): Promise<Principal> {
     let res: ValidateApiKeyResponse;
     try {
       res = await callUnary('identity', this.identity.validateApiKey.bind(this.identity), { apiKey }, IDENTITY_DEADLINE_MS);
