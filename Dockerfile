@@ -1,5 +1,5 @@
 # syntax=docker/dockerfile:1
-# One image for every Polaris deployable. The command picks the service:
+# One image for every Polaris deployable, under tini. The command (k8s: args) picks the service:
 #   node collector/dist/main.js | sink-worker/dist/main.js | rating-worker/dist/main.js
 #   node gateway/dist/main.js   | cli/dist/polaris.js migrate (the operator CLI)
 # Build: docker build -t polaris:dev .
@@ -38,6 +38,16 @@ RUN --mount=type=cache,target=/root/.npm \
     npm ci --omit=dev --no-audit --no-fund
 
 # ---------------------------------------------------------------------------------------------------
+# tini, the runtime's PID 1 (ENTRYPOINT below): it forwards SIGTERM to node and reaps orphans. PID 1
+# gets no default signal handling from the kernel, so without an init a SIGTERM that node has not
+# yet taken over is dropped and the pod waits out its grace period for SIGKILL. From Debian's
+# package of the runtime's own release; copied, so nothing is installed in the runtime stage.
+FROM ${NODE_IMAGE} AS tini
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends tini \
+ && rm -rf /var/lib/apt/lists/*
+
+# ---------------------------------------------------------------------------------------------------
 FROM ${NODE_IMAGE} AS runtime
 ENV NODE_ENV=production \
     NODE_OPTIONS=--enable-source-maps
@@ -55,8 +65,12 @@ COPY --from=build /app/gateway/dist gateway/dist
 COPY --from=build /app/cli/dist cli/dist
 COPY postgres/migrations postgres/migrations
 COPY clickhouse/migrations clickhouse/migrations
+COPY --from=tini /usr/bin/tini /usr/bin/tini
 # public HTTP (gateway, collector), gRPC (Ingest, Usage, Identity), ops (/healthz /readyz /metrics)
 EXPOSE 8080 8081 50051 50052 50053 9091 9092 9093 9094
 # Numeric, so Kubernetes' runAsNonRoot can verify it (the `node` user of the base image is 1000).
 USER 1000:1000
+# Compose's `command` and k8s's `args` replace CMD only: every process runs under tini. (A k8s
+# `command` would replace the entrypoint too; the manifests never set one.)
+ENTRYPOINT ["/usr/bin/tini", "--"]
 CMD ["node"]

@@ -29,6 +29,8 @@ export interface Deployable {
 }
 
 const common = ['LOG_LEVEL', 'OPS_PORT', 'SHUTDOWN_TIMEOUT_MS', 'OTEL_SERVICE_NAME'] as const;
+/** Every service serves or calls internal gRPC, each call signed with this (docs/ARCHITECTURE.md, Tenancy). */
+const internalAuth = ['INTERNAL_AUTH_SECRET'] as const;
 
 /** The variable holding the bind address of each named port (as PORT_ENV holds its number). */
 export const HOST_ENV = { http: 'HTTP_HOST', grpc: 'GRPC_HOST', ops: 'OPS_HOST' } as const;
@@ -53,6 +55,7 @@ export const SERVICES: readonly Deployable[] = [
     bind: BIND_ENV.collector,
     env: [
       ...common,
+      ...internalAuth,
       ...BIND_ENV.collector,
       'HTTP_PORT',
       'GRPC_PORT',
@@ -69,6 +72,7 @@ export const SERVICES: readonly Deployable[] = [
     bind: BIND_ENV['sink-worker'],
     env: [
       ...common,
+      ...internalAuth,
       ...BIND_ENV['sink-worker'],
       'GRPC_PORT',
       'KAFKA_BROKERS',
@@ -85,14 +89,14 @@ export const SERVICES: readonly Deployable[] = [
     command: ['node', 'rating-worker/dist/main.js'],
     ports: SERVICE_PORTS['rating-worker'],
     bind: BIND_ENV['rating-worker'],
-    env: [...common, ...BIND_ENV['rating-worker'], 'GRPC_PORT', 'DATABASE_URL', 'REDIS_URL'],
+    env: [...common, ...internalAuth, ...BIND_ENV['rating-worker'], 'GRPC_PORT', 'DATABASE_URL', 'REDIS_URL'],
   },
   {
     name: 'gateway',
     command: ['node', 'gateway/dist/main.js'],
     ports: SERVICE_PORTS.gateway,
     bind: BIND_ENV.gateway,
-    env: [...common, ...BIND_ENV.gateway, 'HTTP_PORT', 'IDENTITY_GRPC_ADDR', 'USAGE_GRPC_ADDR', 'INGEST_GRPC_ADDR'],
+    env: [...common, ...internalAuth, ...BIND_ENV.gateway, 'HTTP_PORT', 'IDENTITY_GRPC_ADDR', 'USAGE_GRPC_ADDR', 'INGEST_GRPC_ADDR'],
   },
 ];
 
@@ -121,7 +125,7 @@ export const K8S_WORKLOADS: readonly Deployable[] = [
     command: sinkWorker.command,
     ports: SERVICE_PORTS['sink-worker'],
     bind: BIND_ENV['sink-worker'],
-    env: [...common, ...BIND_ENV['sink-worker'], 'GRPC_PORT', ...clickhouseEnv, 'CAPABILITIES'],
+    env: [...common, ...internalAuth, ...BIND_ENV['sink-worker'], 'GRPC_PORT', ...clickhouseEnv, 'CAPABILITIES'],
     fixed: { CAPABILITIES: 'usage-api' },
   },
   byName('rating-worker'),
@@ -130,8 +134,8 @@ export const K8S_WORKLOADS: readonly Deployable[] = [
 
 /**
  * The Kubernetes workload serving the gRPC API that each address variable names. A workload whose
- * `env` lists the variable calls that API, and only those workloads may reach its gRPC port: the
- * servers trust the organization id in the request (the NetworkPolicies enforce this).
+ * `env` lists the variable calls that API, and only those workloads may reach its gRPC port (the
+ * NetworkPolicies enforce this, a second fence behind the servers' caller tokens).
  */
 export const K8S_GRPC_BACKENDS: Readonly<Record<string, string>> = {
   IDENTITY_GRPC_ADDR: 'rating-worker',

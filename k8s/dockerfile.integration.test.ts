@@ -79,6 +79,24 @@ describe('Dockerfile', () => {
     expect(runtime.some((i) => i.keyword === 'ENV' && /NODE_ENV=production/.test(i.args))).toBe(true);
   });
 
+  // As PID 1 a process gets no default signal handling (a SIGTERM nothing handles is dropped) and
+  // must reap orphans. tini does both and forwards signals to node; k8s and compose keep it by
+  // setting the process as args/command, never replacing the entrypoint (first-deploy test).
+  it('runs every process under tini, copied from a build stage (nothing is installed at runtime)', () => {
+    const entrypoint = runtime.filter((i) => i.keyword === 'ENTRYPOINT').at(-1)?.args ?? '';
+    expect(JSON.parse(entrypoint || '[]')).toEqual(['/usr/bin/tini', '--']);
+    expect(runtime.some((i) => i.keyword === 'COPY' && /^--from=\S+ \S*tini\S* \/usr\/bin\/tini$/.test(i.args)), 'tini is copied in').toBe(true);
+  });
+
+  it('handles SIGTERM from the first line of every entry point it ships', () => {
+    for (const d of [...SERVICES, MIGRATE]) {
+      const workspace = d.command[1]?.split('/')[0] ?? '';
+      const source = read(`${workspace}/src/main.ts`);
+      const firstImport = /^import\s+[^;]+;/m.exec(source)?.[0];
+      expect(firstImport, `${workspace}/src/main.ts`).toBe("import '@polaris/shared/signals';");
+    }
+  });
+
   it('builds every bundle it ships with scripts/build.mjs', () => {
     const build = read('scripts/build.mjs');
     for (const bundle of bundles) expect(build, bundle).toContain(`outfile: '${bundle}'`);

@@ -99,10 +99,12 @@ describe(`kubectl kustomize ${overlay}`, () => {
 });
 
 describe('workloads', () => {
-  it('run the command of their deployable, from a pinned image', () => {
+  it('run the command of their deployable, under the image entrypoint (tini), from a pinned image', () => {
     for (const { owner, deployable, spec } of workloads()) {
       const container = onlyContainer(spec, owner);
-      expect(container.command, owner).toEqual(deployable.command);
+      // `command` would replace the image's ENTRYPOINT (tini): the process goes in `args`.
+      expect(container.command, owner).toBeUndefined();
+      expect(container.args, owner).toEqual(deployable.command);
       const image = container.image ?? '';
       // A tag after the last path segment (a registry port has a ':' before a '/').
       const tag = /:([^/:@]+)$/.exec(image)?.[1];
@@ -154,6 +156,14 @@ describe('workloads', () => {
       for (const [name, value] of Object.entries(deployable.fixed ?? {})) {
         expect(envValue(container, name), `${owner} ${name}`).toBe(value);
       }
+    }
+  });
+
+  it('take the internal-call secret from a Secret, never a ConfigMap or a literal', () => {
+    for (const { owner, deployable, spec } of workloads()) {
+      if (!deployable.env.includes('INTERNAL_AUTH_SECRET')) continue;
+      const env = onlyContainer(spec, owner).env?.find((e) => e.name === 'INTERNAL_AUTH_SECRET');
+      expect(env?.valueFrom?.secretKeyRef, `${owner} INTERNAL_AUTH_SECRET`).toBeDefined();
     }
   });
 

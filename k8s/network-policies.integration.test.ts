@@ -1,5 +1,5 @@
-// The internal gRPC servers trust the organization id in each request, so the NetworkPolicies are
-// the trust boundary. They are checked by evaluating them (NetworkPolicy semantics, ingress only)
+// The NetworkPolicies are the second fence around the internal gRPC servers, behind their caller
+// tokens (docs/ARCHITECTURE.md, Tenancy). They are checked by evaluating them (NetworkPolicy semantics, ingress only)
 // for a set of possible callers, including strangers that must be kept out. Offline: the policies
 // come from the rendered production overlay, no cluster needed.
 import type { IDeployment } from 'kubernetes-models/apps/v1';
@@ -87,6 +87,11 @@ describe('NetworkPolicies', () => {
   function admitted(workload: string, port: number): string[] {
     const labels = podLabels('Deployment', workload);
     const container = onlyContainer(podSpecOf(named<IDeployment & K8sObject>('Deployment', workload).spec?.template), workload);
+    return admittedTo(labels, port, container);
+  }
+
+  /** The same for any pod of the namespace with these labels (`container` resolves named ports). */
+  function admittedTo(labels: Record<string, string>, port: number, container: IContainer): string[] {
     const isolating = policies().filter(
       (p) => (p.spec?.policyTypes ?? ['Ingress']).includes('Ingress') && matches(p.spec?.podSelector, labels),
     );
@@ -131,6 +136,21 @@ describe('NetworkPolicies', () => {
     for (const w of K8S_WORKLOADS) {
       expect(admitted(w.name, w.ports.ops ?? 0), `${w.name}:${w.ports.ops}`).toEqual([prometheus.name]);
     }
+  });
+
+  // cert-manager answers an HTTP-01 challenge from a solver pod it starts in the Ingress's
+  // namespace, reached through the ingress controller; default-deny-ingress would block it and the
+  // certificate would never be issued.
+  it("let only the ingress controller reach cert-manager's HTTP-01 solver pods, on the solver port", () => {
+    const solver = { 'acme.cert-manager.io/http01-solver': 'true', app: 'cm-acme-http-solver' };
+    const solverPort = 8089;
+    const container: IContainer = { name: 'acmesolver', ports: [{ name: 'http', containerPort: solverPort }] };
+    expect(admittedTo(solver, solverPort, container)).toEqual([ingressController.name]);
+    // Only that port, and only those pods: the rule is no way in to the workloads.
+    expect(admittedTo(solver, 8080, container)).toEqual([]);
+    const solverPolicies = policies().filter((p) => p.spec?.podSelector?.matchLabels?.['acme.cert-manager.io/http01-solver'] === 'true');
+    expect(solverPolicies).toHaveLength(1);
+    for (const w of K8S_WORKLOADS) expect(matches(solverPolicies[0]?.spec?.podSelector, podLabels('Deployment', w.name)), w.name).toBe(false);
   });
 
   it('open only ports that the pods they select listen on', () => {

@@ -1,7 +1,10 @@
-// The production overlay as `kubectl kustomize` renders it, and typed lookups into it, shared by the
-// manifest test files. Vitest gives each test file its own copy of this module, so each file renders
+// The production overlay as `kubectl kustomize` renders it after the README's procedure, and typed
+// lookups into it, shared by the manifest test files. Vitest gives each test file its own copy of this module, so each file renders
 // the overlay once, on first use, and every lookup reads that parse.
 import { execFileSync } from 'node:child_process';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { IDeployment } from 'kubernetes-models/apps/v1';
 import type { IJob } from 'kubernetes-models/batch/v1';
@@ -22,11 +25,22 @@ export interface K8sObject {
 
 let rendered: K8sObject[] | undefined;
 
+/**
+ * The overlay as the README's procedure renders it, on a copy of k8s/: the git-ignored secret
+ * files (secrets/) made from their committed examples (secrets.example/), never from real ones a
+ * developer may have filled in.
+ */
 function render(): string {
+  const work = mkdtempSync(path.join(tmpdir(), 'polaris-k8s-'));
+  const secrets = path.join(repoRoot, overlay, 'secrets');
   try {
-    return execFileSync('kubectl', ['kustomize', overlay], { cwd: repoRoot, encoding: 'utf8' });
+    cpSync(path.join(repoRoot, 'k8s'), path.join(work, 'k8s'), { recursive: true, filter: (src) => src !== secrets && !src.startsWith(`${secrets}${path.sep}`) });
+    cpSync(path.join(work, overlay, 'secrets.example'), path.join(work, overlay, 'secrets'), { recursive: true });
+    return execFileSync('kubectl', ['kustomize', overlay], { cwd: work, encoding: 'utf8' });
   } catch (error) {
     throw new Error(`kubectl kustomize ${overlay} failed (is kubectl >= 1.27 on PATH?)`, { cause: error });
+  } finally {
+    rmSync(work, { recursive: true, force: true });
   }
 }
 

@@ -27,4 +27,10 @@ describe('loadOperatorConfig', () => {
       /CLICKHOUSE_DATABASE[\s\S]*KAFKA_BROKERS/,
     );
   });
+
+  it('connects to Kafka as the services do: TLS and SASL from the same variables, half-set SASL refused', () => {
+    const config = loadOperatorConfig({ KAFKA_SSL: 'true', KAFKA_SASL_MECHANISM: 'scram-sha-256', KAFKA_SASL_USERNAME: 'polaris', KAFKA_SASL_PASSWORD: 'p' });
+    expect(config.kafka).toMatchObject({ ssl: true, sasl: { mechanism: 'scram-sha-256', username: 'polaris', password: 'p' } });
+    expect(() => loadOperatorConfig({ KAFKA_SASL_USERNAME: 'polaris' })).toThrow(/KAFKA_SASL_MECHANISM: required/);
+  });
 });

@@ -1,24 +1,27 @@
 import { clickhouseConfigSchema } from '@polaris/clickhouse';
 import { postgresConfigSchema } from '@polaris/postgres';
-import { brokerList, loadConfig } from '@polaris/shared/config';
+import { loadConfig } from '@polaris/shared/config';
+import { kafkaConnection, withKafkaConfig, type KafkaConnection } from '@polaris/shared/kafka';
 import { z } from 'zod';
 
 // The only place the operator CLI reads the environment. The variables are the services' own, so
 // a migrate Job shares their env; each defaults, as in the services, to the local stack.
-const operatorEnvSchema = z.object({
-  DATABASE_URL: postgresConfigSchema.shape.DATABASE_URL,
-  CLICKHOUSE_URL: clickhouseConfigSchema.shape.CLICKHOUSE_URL,
-  CLICKHOUSE_DATABASE: clickhouseConfigSchema.shape.CLICKHOUSE_DATABASE,
-  CLICKHOUSE_USER: clickhouseConfigSchema.shape.CLICKHOUSE_USER,
-  CLICKHOUSE_PASSWORD: clickhouseConfigSchema.shape.CLICKHOUSE_PASSWORD,
-  KAFKA_BROKERS: brokerList.default(['127.0.0.1:59092']),
-  KAFKA_REPLICATION_FACTOR: z.coerce.number().int().min(1).default(1),
-});
+const operatorEnvSchema = withKafkaConfig(
+  z.object({
+    DATABASE_URL: postgresConfigSchema.shape.DATABASE_URL,
+    CLICKHOUSE_URL: clickhouseConfigSchema.shape.CLICKHOUSE_URL,
+    CLICKHOUSE_DATABASE: clickhouseConfigSchema.shape.CLICKHOUSE_DATABASE,
+    CLICKHOUSE_USER: clickhouseConfigSchema.shape.CLICKHOUSE_USER,
+    CLICKHOUSE_PASSWORD: clickhouseConfigSchema.shape.CLICKHOUSE_PASSWORD,
+    KAFKA_REPLICATION_FACTOR: z.coerce.number().int().min(1).default(1),
+  }),
+);
 
 export interface OperatorConfig {
   postgres: { url: string };
   clickhouse: { url: string; database: string; username: string; password: string };
-  kafka: { brokers: string[]; replicationFactor: number };
+  /** Where the brokers are and how to authenticate (TLS, SASL), plus the replicas of the topics migrate creates. */
+  kafka: KafkaConnection & { replicationFactor: number };
 }
 
 /** Variables whose default a caller may replace (the dev CLI: addresses derived from its stack's ports). */
@@ -34,6 +37,6 @@ export function loadOperatorConfig(env: Record<string, string | undefined> = pro
   return {
     postgres: { url: e.DATABASE_URL },
     clickhouse: { url: e.CLICKHOUSE_URL, database: e.CLICKHOUSE_DATABASE, username: e.CLICKHOUSE_USER, password: e.CLICKHOUSE_PASSWORD },
-    kafka: { brokers: e.KAFKA_BROKERS, replicationFactor: e.KAFKA_REPLICATION_FACTOR },
+    kafka: { ...kafkaConnection(e), replicationFactor: e.KAFKA_REPLICATION_FACTOR },
   };
 }

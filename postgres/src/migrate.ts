@@ -1,14 +1,6 @@
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { runner } from 'node-pg-migrate';
 
-/**
- * postgres/migrations. Resolved two levels up from this module, which holds both for the source
- * (postgres/src/migrate.ts) and for every bundle that inlines it (scripts/build.mjs writes
- * <workspace>/dist/<entry>.js, e.g. cli/dist/polaris.js); the image copies postgres/migrations
- * to the same place beside them.
- */
-export const POSTGRES_MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'postgres', 'migrations');
+export { POSTGRES_MIGRATIONS_DIR } from './migrations-dir';
 
 export interface PostgresMigrateOptions {
   databaseUrl: string;

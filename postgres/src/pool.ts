@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { z } from 'zod';
+import { missingPostgresMigrations, schemaBehindReason } from './schema-version';
 
 export type Pool = pg.Pool;
 
@@ -28,6 +29,12 @@ export function createPool(cfg: PostgresConfig, applicationName: string): pg.Poo
   });
 }
 
-export async function pingPostgres(pool: pg.Pool): Promise<void> {
-  await pool.query('SELECT 1');
+/**
+ * Readiness: a query as the service's user shows every migration this build ships as applied.
+ * (`SELECT 1` holds on an empty database too.) A schema behind the code is not ready, naming
+ * the missing migration.
+ */
+export async function pingPostgres(pool: Queryable, opts: { migrationsDir?: string } = {}): Promise<void> {
+  const reason = schemaBehindReason(await missingPostgresMigrations(pool, opts.migrationsDir));
+  if (reason) throw new Error(reason);
 }

@@ -1,7 +1,9 @@
-import { Kafka, logLevel, type LogEntry } from 'kafkajs';
+import { Kafka, logLevel, type ConsumerConfig, type LogEntry, type ProducerConfig } from 'kafkajs';
 import type { Logger } from './service/logger';
+import type { KafkaConnection } from './kafka-config';
 
 export type { Kafka };
+export { kafkaConnection, withKafkaConfig, type KafkaConfig, type KafkaConnection } from './kafka-config';
 
 const levelNames: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.ERROR]: 'error',
@@ -10,12 +12,31 @@ const levelNames: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.DEBUG]: 'debug',
 };
 
-/** A kafkajs client that logs through pino instead of its own console logger. */
-export function createKafka(opts: { clientId: string; brokers: string[]; logger: Logger }): Kafka {
+/**
+ * Topics are created by `polaris migrate` alone, with their partition counts. kafkajs asks the
+ * broker to create a topic it does not know by default (producer and consumer alike), so a sink
+ * started before migrate would create polaris.events.v1 with the broker's default partitions
+ * (1 on Redpanda) and a typo in EVENTS_TOPIC would create a topic nobody reads.
+ */
+class NoAutoTopicKafka extends Kafka {
+  override producer(config?: ProducerConfig) {
+    return super.producer({ ...config, allowAutoTopicCreation: false });
+  }
+
+  override consumer(config: ConsumerConfig) {
+    return super.consumer({ ...config, allowAutoTopicCreation: false });
+  }
+}
+
+/**
+ * A kafkajs client that logs through pino instead of its own console logger, connects as
+ * `connection` says (TLS, SASL: `kafkaConnection(config)`), and never creates topics.
+ */
+export function createKafka(opts: { clientId: string; connection: KafkaConnection; logger: Logger }): Kafka {
   const log = opts.logger.child({ component: 'kafkajs' });
-  return new Kafka({
+  return new NoAutoTopicKafka({
     clientId: opts.clientId,
-    brokers: opts.brokers,
+    ...opts.connection,
     connectionTimeout: 3_000,
     requestTimeout: 10_000,
     logLevel: logLevel.WARN,

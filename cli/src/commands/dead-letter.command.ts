@@ -42,7 +42,7 @@ export function registerDeadLetterCommands(program: Command, config: () => Opera
     .action(async (options: { partition: number; offset: string; group: string; topic: string; dlq: string; reason?: string }) => {
       const { skipMessage } = await import('../dead-letter/dead-letter-skip');
       const done = await skipMessage({
-        brokers: config().kafka.brokers,
+        connection: config().kafka,
         partition: options.partition,
         offset: options.offset,
         group: options.group,
@@ -82,7 +82,7 @@ export function registerDeadLetterCommands(program: Command, config: () => Opera
     .option('--json', 'print JSON')
     .action(async (options: { dlq: string; limit: number; json?: boolean }) => {
       const { listDeadLetters, deadLettersJson, deadLettersText } = await import('../dead-letter/dead-letter-list');
-      const letters = await listDeadLetters({ brokers: config().kafka.brokers, dlq: options.dlq, limit: options.limit });
+      const letters = await listDeadLetters({ connection: config().kafka, dlq: options.dlq, limit: options.limit });
       console.log(options.json ? deadLettersJson(letters) : deadLettersText(options.dlq, letters));
     });
 }

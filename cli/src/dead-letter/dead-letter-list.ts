@@ -1,5 +1,6 @@
 import type { Kafka } from 'kafkajs';
 import { DEAD_LETTER_HEADERS } from '@polaris/shared/contracts';
+import type { KafkaConnection } from '@polaris/shared/kafka';
 import { CliError } from '../errors';
 import { formatTable } from '../format';
 import { connectAdmin, headerText, operatorKafka, readRanges, watermarks, type StoredMessage } from './kafka-reader';
@@ -37,12 +38,12 @@ function summary(m: StoredMessage): DeadLetterSummary {
 
 /** The newest `limit` dead letters of the topic, newest first. */
 export async function listDeadLetters(
-  opts: { brokers: string[]; dlq: string; limit: number },
-  kafka: Kafka = operatorKafka(opts.brokers),
+  opts: { connection: KafkaConnection; dlq: string; limit: number },
+  kafka: Kafka = operatorKafka(opts.connection),
 ): Promise<DeadLetterSummary[]> {
   if (!Number.isInteger(opts.limit) || opts.limit < 1) throw new CliError(`--limit must be a positive integer, got "${opts.limit}"`);
   const topic = opts.dlq;
-  const admin = await connectAdmin(kafka, opts.brokers);
+  const admin = await connectAdmin(kafka, opts.connection.brokers);
   let marks: Awaited<ReturnType<typeof watermarks>>;
   try {
     marks = await watermarks(admin, topic);

@@ -8,8 +8,8 @@ import { skipMessage, type SkipRequest } from './dead-letter-skip';
 import { operatorKafka, readRanges, watermarks } from './kafka-reader';
 
 // Real Kafka (the local stack), with topics and groups of this run only, deleted at the end.
-const brokers = loadOperatorConfig().kafka.brokers;
-const kafka = operatorKafka(brokers);
+const connection = loadOperatorConfig().kafka;
+const kafka = operatorKafka(connection);
 const run = randomBytes(4).toString('hex');
 const topic = `test-dlskip-${run}`;
 const dlq = `test-dlskip-${run}-dlq`;
@@ -42,7 +42,7 @@ async function dlqSize(): Promise<bigint> {
   return [...(await watermarks(admin, dlq)).values()].reduce((sum, m) => sum + m.high, 0n);
 }
 
-const request = (group: string, offset: number): SkipRequest => ({ brokers, group, topic, dlq, partition: PARTITION, offset: String(offset) });
+const request = (group: string, offset: number): SkipRequest => ({ connection, group, topic, dlq, partition: PARTITION, offset: String(offset) });
 
 const header = (headers: IHeaders, name: string) => headers[name]?.toString();
 

@@ -1,5 +1,6 @@
 import { Partitioners, type Admin, type Kafka } from 'kafkajs';
 import { deadLetterMessage } from '@polaris/shared/contracts';
+import type { KafkaConnection } from '@polaris/shared/kafka';
 import { CliError } from '../errors';
 import { connectAdmin, operatorKafka, readRanges, watermarks } from './kafka-reader';
 
@@ -7,7 +8,8 @@ export const OPERATOR_SKIP_REASON = 'operator_skip';
 const DEFAULT_DETAIL = 'skipped by an operator (polaris dead-letter skip)';
 
 export interface SkipRequest {
-  brokers: string[];
+  /** Brokers, TLS and SASL (KAFKA_* variables). */
+  connection: KafkaConnection;
   partition: number;
   /** The offset to skip, a decimal string (Kafka offsets are int64). */
   offset: string;
@@ -86,7 +88,7 @@ async function requireCommittedAt(admin: Admin, group: string, topic: string, pa
  * before the offset moves to offset + 1. If the offset change fails after the copy was written,
  * a re-run writes a second copy: harmless, both name the same source.
  */
-export async function skipMessage(req: SkipRequest, kafka: Kafka = operatorKafka(req.brokers)): Promise<SkipResult> {
+export async function skipMessage(req: SkipRequest, kafka: Kafka = operatorKafka(req.connection)): Promise<SkipResult> {
   const { group, topic, dlq } = req;
   const detail = req.detail?.trim() || DEFAULT_DETAIL;
   const { partition } = req;
@@ -94,7 +96,7 @@ export async function skipMessage(req: SkipRequest, kafka: Kafka = operatorKafka
   const offset = parseOffset(req.offset);
   if (dlq === topic) throw new CliError(`the dead-letter topic must differ from the topic (${topic})`);
 
-  const admin = await connectAdmin(kafka, req.brokers);
+  const admin = await connectAdmin(kafka, req.connection.brokers);
   try {
     const marks = (await watermarks(admin, topic)).get(partition);
     if (!marks) throw new CliError(`topic ${topic} has no partition ${partition}`);

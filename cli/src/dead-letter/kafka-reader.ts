@@ -1,12 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel, type Admin, type IHeaders } from 'kafkajs';
+import type { KafkaConnection } from '@polaris/shared/kafka';
 import { CliError } from '../errors';
 
 /** A kafkajs client for the operator commands: no kafkajs console logs, fails fast when no broker answers. */
-export function operatorKafka(brokers: string[]): Kafka {
+export function operatorKafka({ brokers, ssl, sasl }: KafkaConnection): Kafka {
   return new Kafka({
     clientId: 'polaris-cli',
     brokers,
+    ssl,
+    sasl,
     logLevel: logLevel.NOTHING,
     connectionTimeout: 3_000,
     requestTimeout: 10_000,

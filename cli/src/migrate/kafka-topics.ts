@@ -1,8 +1,10 @@
 import { Kafka, logLevel } from 'kafkajs';
+import type { KafkaConnection } from '@polaris/shared/kafka';
 import type { TopicSpec } from '@polaris/shared/contracts';
 
 export interface KafkaTopicsOptions {
-  brokers: string[];
+  /** Brokers, TLS and SASL, as the services connect (KAFKA_* variables). */
+  connection: KafkaConnection;
   replicationFactor: number;
   topics: readonly TopicSpec[];
   log: (line: string) => void;
@@ -10,7 +12,8 @@ export interface KafkaTopicsOptions {
 
 /** Creates the topics that are missing; reports (does not change) existing ones. */
 export async function ensureTopics(options: KafkaTopicsOptions): Promise<{ created: string[] }> {
-  const admin = new Kafka({ clientId: 'polaris-migrate', brokers: options.brokers, logLevel: logLevel.ERROR }).admin();
+  const { brokers, ssl, sasl } = options.connection;
+  const admin = new Kafka({ clientId: 'polaris-migrate', brokers, ssl, sasl, logLevel: logLevel.ERROR }).admin();
   await admin.connect();
   try {
     const existing = new Set(await admin.listTopics());

@@ -85,7 +85,7 @@ describe('polaris migrate, from empty stores', () => {
   });
 
   it('Kafka: creates the topics with their partition counts, and a second run creates none', async () => {
-    const options = { ...config.kafka, topics, log: quiet };
+    const options = { connection: config.kafka, replicationFactor: config.kafka.replicationFactor, topics, log: quiet };
     const admin = new Kafka({ brokers: config.kafka.brokers, logLevel: logLevel.NOTHING }).admin();
     await admin.connect();
     cleanups.push(async () => {

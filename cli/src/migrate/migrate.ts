@@ -11,7 +11,7 @@ export async function migrateAll(config: OperatorConfig, log: (line: string) => 
   const results = await Promise.allSettled([
     migratePostgres({ databaseUrl: config.postgres.url, dir: POSTGRES_MIGRATIONS_DIR, log }),
     migrateClickHouse({ ...config.clickhouse, dir: CLICKHOUSE_MIGRATIONS_DIR, log }),
-    ensureTopics({ ...config.kafka, topics: TOPICS, log }),
+    ensureTopics({ connection: config.kafka, replicationFactor: config.kafka.replicationFactor, topics: TOPICS, log }),
   ]);
   const stores = ['postgres', 'clickhouse', 'kafka'];
   const failures = results.flatMap((r, i) => {

@@ -1,6 +1,6 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import { httpStatusOf, PolarisError } from '@polaris/shared/errors';
-import { type HttpRequestObserver, type Logger } from '@polaris/shared/service';
+import { toClientError, type HttpRequestObserver, type Logger } from '@polaris/shared/service';
 import { BATCH, SINGLE } from './events.route';
 import { registerExactJsonBody } from './exact-json-body';
 
@@ -66,9 +66,11 @@ export function createHttpServer(opts: {
 
   app.setErrorHandler((err: FastifyError | PolarisError, request, reply) => {
     const perr = toPolarisError(err);
-    const status = httpStatusOf(perr);
-    if (status >= 500 && perr.kind === 'internal') request.log.error({ err }, 'request failed');
-    void reply.code(status).send({ error: perr.toJSON() });
+    // An outage's or a bug's message may name internals (a backend's address): the client gets the
+    // code, a generic message and a request id; the log gets the detail under that id.
+    const { body, masked } = toClientError(perr);
+    if (masked) request.log[perr.kind === 'internal' ? 'error' : 'warn']({ err, code: perr.code, requestId: body.requestId }, 'request failed; the detail is withheld from the client');
+    void reply.code(httpStatusOf(perr)).send({ error: body });
   });
 
   app.setNotFoundHandler((request, reply) => {

@@ -5,4 +5,5 @@ export type { LivenessCheck, ReadinessCheck } from './ops-server';
 export { createLogger, type Logger } from './logger';
 export { createMetricsRegistry } from './metrics';
 export { createHttpMetrics, type HttpRequestObserver } from './http-metrics';
-export { inBatchSpan, inServerSpan } from './tracing';
+export { currentTraceId, inBatchSpan, inServerSpan } from './tracing';
+export { toClientError, type ClientError } from './client-errors';

@@ -4,6 +4,7 @@ import { createLogger, type Logger } from './logger';
 import { createMetricsRegistry } from './metrics';
 import { startOpsServer, type LivenessCheck, type ReadinessCheck } from './ops-server';
 import { initTelemetry } from './telemetry';
+import { onStopSignal } from './signals';
 
 /** Something that must be stopped on shutdown. */
 export interface Stoppable {
@@ -105,6 +106,7 @@ export async function runService<C extends BaseConfig>(opts: {
     logger.info(`${opts.name} stopped`);
     process.exit(failed || failure ? 1 : 0);
   }
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
+  // Until here a signal stopped the process at once (./signals, imported first by main.ts): the
+  // ops server was not up, so nothing could be routed here yet.
+  onStopSignal((signal) => void shutdown(signal));
 }

@@ -1,4 +1,4 @@
-import { context, propagation, SpanKind, SpanStatusCode, trace, type Link, type Span, type TextMapGetter } from '@opentelemetry/api';
+import { context, isSpanContextValid, propagation, SpanKind, SpanStatusCode, trace, type Link, type Span, type TextMapGetter } from '@opentelemetry/api';
 
 type HeaderValue = string | string[] | Buffer | (string | Buffer)[] | undefined;
 
@@ -53,4 +53,10 @@ export function inBatchSpan<T>(
     if (spanContext) links.push({ context: spanContext });
   }
   return tracer().startActiveSpan(name, { kind: SpanKind.CONSUMER, links }, (span) => endingSpan(span, fn));
+}
+
+/** The trace id of the active span (an HTTP request's, an RPC's), if there is one. */
+export function currentTraceId(): string | undefined {
+  const spanContext = trace.getActiveSpan()?.spanContext();
+  return spanContext && isSpanContextValid(spanContext) ? spanContext.traceId : undefined;
 }
