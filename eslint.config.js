@@ -9,7 +9,7 @@ const filesOf = (folders) => folders.map((folder) => `${folder}/**/*.{ts,js,mjs}
 
 // Everyone: @polaris/shared through its entry points, and another package only through its own.
 const noBarrel = {
-  paths: [{ name: '@polaris/shared', message: 'Import an entry point: @polaris/shared/config, /errors, /contracts, /service, /grpc, /kafka, /auth, /testing.' }],
+  paths: [{ name: '@polaris/shared', message: 'Import an entry point: @polaris/shared/config, /errors, /contracts, /service, /grpc, /kafka, /auth, /meters, /testing.' }],
   patterns: [{ group: ['**/shared/src/**'], message: "Import @polaris/shared/<entry>, not shared's files." }],
 };
 // Product code (and the deploy checks) never depends on developer tooling.

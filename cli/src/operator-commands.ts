@@ -1,17 +1,20 @@
 import type { Command } from 'commander';
 import { registerApiKeyCommands } from './commands/api-key.command';
 import { registerDeadLetterCommands } from './commands/dead-letter.command';
+import { registerMeterCommands } from './commands/meter.command';
 import { registerMigrateCommand } from './commands/migrate.command';
 import { registerOrgCommands } from './commands/org.command';
 import type { OperatorConfig } from './config';
 
 /**
- * The commands operators run against a deployment: `migrate`, `org`, `api-key`, `dead-letter`.
+ * The commands operators run against a deployment: `migrate`, `org`, `api-key`, `meter`,
+ * `dead-letter`.
  * `config` is called on first use, so `--help` works even with a broken environment.
  */
 export function registerOperatorCommands(program: Command, config: () => OperatorConfig): void {
   registerMigrateCommand(program, config);
   registerOrgCommands(program, config);
   registerApiKeyCommands(program, config);
+  registerMeterCommands(program, config);
   registerDeadLetterCommands(program, config);
 }

@@ -103,10 +103,11 @@ const plan: CompatPlan = {
  * (output_format_json_quote_64bit_integers is 0 there); our queries return toString(...) instead.
  * Probe rows are a set: it reads without FINAL, so the redelivered copy may show up twice.
  */
-const UINT64_COLUMNS = new Set(['time_ms', 'ingest_seq']);
+const UINT64_COLUMNS = new Set(['time_ms', 'ingest_seq', 'catalog_revision', 'meter_version_ids']);
+const asText = (v: unknown): unknown => (Array.isArray(v) ? v.map(String) : String(v));
 function normalized(name: string, out: Row[]): Row[] {
   const canon = out.map((r) =>
-    Object.fromEntries(Object.entries(r).map(([k, v]) => [k, k === 'value' ? canonicalDecimal(String(v)) : UINT64_COLUMNS.has(k) ? String(v) : v])),
+    Object.fromEntries(Object.entries(r).map(([k, v]) => [k, k === 'value' ? canonicalDecimal(String(v)) : UINT64_COLUMNS.has(k) ? asText(v) : v])),
   );
   if (!name.startsWith('existing probe')) return canon;
   return [...new Set(canon.map((r) => JSON.stringify(r)))].sort().map((r) => JSON.parse(r) as Row);

@@ -1,9 +1,13 @@
 // @polaris/clickhouse: the one place that talks to ClickHouse. Every query is a named function,
 // grouped below by the table it serves (as Trigger.dev's internal-packages/clickhouse does), with
 // its SQL as a value beside it so statements are tested without a server. Services hold the
-// narrow interfaces (EventsRawWriter for the sink, UsageReader for the Usage API), not a client.
+// narrow interfaces (EventsRawWriter for the sink, UsageReader and MeterUsageReader for the Usage
+// API, MeterBackfillStore for backfills), not a client.
 // Migrations: `@polaris/clickhouse/migrate`; test databases: `@polaris/clickhouse/testing`.
 import { findExistingEventsRaw, findExistingStatements, insertEventsRaw, insertStatement } from './events-raw/events-raw.queries';
+import { countBackfillEvents, countEventsStatement, insertBackfillValues, insertValuesStatement, readBackfillEvents, readEventsStatement } from './meter-backfill/meter-backfill.queries';
+import { meterUsageStatement, queryMeterUsage } from './meter-usage/meter-usage.query';
+import { meterUsageRawStatement, queryMeterUsageRaw } from './meter-usage/meter-usage.raw';
 import { queryUsage, usageStatement } from './usage/usage.query';
 
 export const eventsRaw = {
@@ -18,7 +22,36 @@ export const usage = {
   statement: usageStatement,
 } as const;
 
-export { clickhouseConfigSchema, createClickHouse, pingClickHouse, ClickHouseError, type ClickHouseClient, type ClickHouseConfig } from './client';
+/** Meter usage from the rollups meter_usage_per_{minute,hour,day}_v1 (docs/meters.md); queryRaw: the same from events_raw, for tests and benches. */
+export const meterUsage = {
+  query: queryMeterUsage,
+  queryRaw: queryMeterUsageRaw,
+  statement: meterUsageStatement,
+  rawStatement: meterUsageRawStatement,
+} as const;
+
+/** Backfill reads (events_raw FINAL) and writes (meter_values_backfill_v1). */
+export const meterBackfill = {
+  countEvents: countBackfillEvents,
+  readEvents: readBackfillEvents,
+  insertValues: insertBackfillValues,
+  countEventsStatement,
+  readEventsStatement,
+  insertValuesStatement,
+} as const;
+
+export {
+  clickhouseConfigSchema,
+  createClickHouse,
+  createClickHouseReader,
+  pingClickHouse,
+  readSettings,
+  ClickHouseError,
+  type ClickHouseClient,
+  type ClickHouseConfig,
+  type ClickHouseReadClient,
+  type ReadLimits,
+} from './client';
 export { toClickHouseDateTime } from './date-time';
 export { insertSql, QueryShapeError, type ClickHouseReader, type ClickHouseWriter, type InsertStatement, type SelectStatement } from './named-query';
 // For the few ad-hoc checks outside (benches, e2e); queries themselves live here.
@@ -27,3 +60,11 @@ export type { EventIdentity, EventsRawRow } from './events-raw/events-raw.schema
 export { eventsRawWriter, type EventsRawWriter } from './events-raw/events-raw.writer';
 export { type UsageQuery, type UsageResult, type UsageRow, type UsageWindow } from './usage/usage.query';
 export { usageReader, type UsageReader } from './usage/usage.reader';
+export { MAX_METER_WINDOWS, type BackfillSegment, type MeterUsageQuery } from './meter-usage/meter-usage.params';
+export type { MeterUsageResult, MeterUsageRow } from './meter-usage/meter-usage.rows';
+export type { MeterWindowSize } from './meter-usage/zone-windows';
+export { meterUsageReader, type MeterUsageReader } from './meter-usage/meter-usage.reader';
+export { meterEventKey } from './meter-backfill/meter-backfill.queries';
+export { MAX_BACKFILL_PAGE, type BackfillCursor, type BackfillScope, type MeterValuesBackfillRow, type ReadEventsParams, type StoredEvent } from './meter-backfill/meter-backfill.schema';
+export { meterBackfillStore, type MeterBackfillStore } from './meter-backfill/meter-backfill.store';
+export { missingClickHouseMigrations } from './schema-version';

@@ -1,6 +1,8 @@
+// First: SIGTERM/SIGINT are handled from here on, while the rest loads (shared/src/service/signals.ts).
+import '@polaris/shared/signals';
 import { createHttpMetrics, runService } from '@polaris/shared/service';
-import { createUnaryWrapper, channelOptions, insecureChannel, startGrpcServer } from '@polaris/shared/grpc';
-import { createKafka } from '@polaris/shared/kafka';
+import { createInternalAuth, createUnaryWrapper, insecureChannel, internalClientOptions, startGrpcServer } from '@polaris/shared/grpc';
+import { createKafka, kafkaConnection } from '@polaris/shared/kafka';
 import { ApiKeyAuthenticator } from '@polaris/shared/auth';
 import { IdentityClient } from '@polaris/proto';
 import { loadCollectorConfig } from './config';
@@ -13,15 +15,25 @@ await runService({
   name: 'collector',
   loadConfig: loadCollectorConfig,
   build: async ({ config, logger, registry }) => {
-    const kafka = createKafka({ clientId: config.KAFKA_CLIENT_ID, brokers: config.KAFKA_BROKERS, logger });
+    const kafka = createKafka({ clientId: config.KAFKA_CLIENT_ID, connection: kafkaConnection(config), logger });
     const publisher = new EventPublisher(
       kafka,
-      { topic: config.EVENTS_TOPIC, lingerMs: config.PUBLISH_LINGER_MS, maxBatch: config.PUBLISH_MAX_BATCH, maxQueued: config.PUBLISH_MAX_QUEUED, timeoutMs: config.PUBLISH_TIMEOUT_MS },
+      {
+        topic: config.EVENTS_TOPIC,
+        lingerMs: config.PUBLISH_LINGER_MS,
+        maxBatch: config.PUBLISH_MAX_BATCH,
+        maxBatchBytes: config.PUBLISH_MAX_BATCH_BYTES,
+        maxRequestBytes: config.MAX_ENCODED_BYTES_PER_REQUEST,
+        maxQueued: config.PUBLISH_MAX_QUEUED,
+        timeoutMs: config.PUBLISH_TIMEOUT_MS,
+      },
       logger,
       registry,
     );
     publisher.start();
-    const identity = new IdentityClient(config.IDENTITY_GRPC_ADDR, insecureChannel, channelOptions);
+    // One set of credentials: its tokens say "collector" to Identity, and it checks the gateway's on Ingest.
+    const internalAuth = createInternalAuth(config, 'collector');
+    const identity = new IdentityClient(config.IDENTITY_GRPC_ADDR, insecureChannel, internalClientOptions(internalAuth));
     const auth = new ApiKeyAuthenticator(identity, config.API_KEY_CACHE_TTL_MS);
 
     const http = createHttpServer({
@@ -38,6 +50,7 @@ await runService({
       host: config.GRPC_HOST,
       port: config.GRPC_PORT,
       services: [ingestService(publisher, createUnaryWrapper(logger, registry), config.MAX_EVENTS_PER_REQUEST)],
+      auth: internalAuth,
       logger,
     });
 

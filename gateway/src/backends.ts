@@ -1,7 +1,7 @@
 import { makeClientConstructor, type Client, type ServiceError } from '@grpc/grpc-js';
 import { service as healthService } from 'grpc-health-check';
 import { type ReadinessCheck } from '@polaris/shared/service';
-import { channelOptions, insecureChannel } from '@polaris/shared/grpc';
+import { insecureChannel, internalClientOptions, type InternalAuth } from '@polaris/shared/grpc';
 import { IdentityClient, IngestClient, UsageClient } from '@polaris/proto';
 
 /** gRPC clients for the services behind the gateway; the gateway touches no store directly. */
@@ -43,14 +43,19 @@ function healthCheck(name: BackendName, client: Client, serviceName: string, add
     });
 }
 
-export function connectBackends(addr: Record<BackendName, string>): Backends & {
+/**
+ * Every call carries a token minted by `auth` (as "gateway"); the resolvers pass the
+ * organization of the validated API key as the call's `actingFor`.
+ */
+export function connectBackends(addr: Record<BackendName, string>, auth: InternalAuth): Backends & {
   /** grpc.health.v1 Check of each backend, by name. */
   health: Record<BackendName, ReadinessCheck['check']>;
   close(): void;
 } {
-  const identity = new IdentityClient(addr.identity, insecureChannel, channelOptions);
-  const usage = new UsageClient(addr.usage, insecureChannel, channelOptions);
-  const ingest = new IngestClient(addr.ingest, insecureChannel, channelOptions);
+  const options = internalClientOptions(auth);
+  const identity = new IdentityClient(addr.identity, insecureChannel, options);
+  const usage = new UsageClient(addr.usage, insecureChannel, options);
+  const ingest = new IngestClient(addr.ingest, insecureChannel, options);
   return {
     identity,
     usage,

@@ -1,12 +1,12 @@
+// First: SIGTERM/SIGINT are handled from here on, while the rest loads (shared/src/service/signals.ts).
+import '@polaris/shared/signals';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { createSchema, createYoga } from 'graphql-yoga';
 import { createHttpMetrics, inServerSpan, runService } from '@polaris/shared/service';
 import { ApiKeyAuthenticator } from '@polaris/shared/auth';
+import { createInternalAuth } from '@polaris/shared/grpc';
 import { loadGatewayConfig } from './config';
 import { connectBackends } from './backends';
-import { typeDefs } from './graphql/generated/type-defs';
-import { resolvers } from './graphql/resolvers';
-import { contextFactory, type GatewayContext } from './graphql/context';
+import { createGraphQLHandler } from './graphql/graphql-handler';
 
 const KEEP_ALIVE_TIMEOUT_MS = 5_000;
 
@@ -41,14 +41,18 @@ await runService({
   name: 'gateway',
   loadConfig: loadGatewayConfig,
   build: async ({ config, logger, registry }) => {
-    const backends = connectBackends({ identity: config.IDENTITY_GRPC_ADDR, usage: config.USAGE_GRPC_ADDR, ingest: config.INGEST_GRPC_ADDR });
+    const backends = connectBackends(
+      { identity: config.IDENTITY_GRPC_ADDR, usage: config.USAGE_GRPC_ADDR, ingest: config.INGEST_GRPC_ADDR },
+      createInternalAuth(config, 'gateway'),
+    );
     const auth = new ApiKeyAuthenticator(backends.identity, config.API_KEY_CACHE_TTL_MS);
-    const yoga = createYoga({
-      schema: createSchema<GatewayContext>({ typeDefs, resolvers }),
-      context: contextFactory(auth, backends, config.BACKEND_DEADLINE_MS),
-      graphiql: config.GRAPHIQL_ENABLED,
+    const yoga = createGraphQLHandler({
+      auth,
+      backends,
+      deadlineMs: config.BACKEND_DEADLINE_MS,
+      limits: { maxAliases: config.GRAPHQL_MAX_ALIASES, maxDepth: config.GRAPHQL_MAX_DEPTH, maxTokens: config.GRAPHQL_MAX_TOKENS, maxCost: config.GRAPHQL_MAX_COST },
+      graphiql: config.GRAPHIQL,
       logging: logger,
-      landingPage: false,
     });
     const observe = createHttpMetrics(registry);
     // Draining: every answer not yet sent says `Connection: close`, so each keep-alive connection

@@ -6,3 +6,13 @@ export { organizations, organizationSchema, isOrganizationId, type Organization 
 export { apiKeys, apiKeySchema, type ApiKey, type ApiKeyWithOrganization } from './identity/api-keys.repository';
 export { SLUG_PATTERN, slugify } from './identity/organization-slug';
 export { requireEntityName } from './identity/entity-name';
+export { inTransaction, type Transactable } from './transaction';
+export { meters, type CreateMeterInput, type UpdateMeterInput, type ListMetersInput } from './meters/meters.repository';
+export { backfillRuns } from './meters/backfill-runs.repository';
+export { backfillQueue, type BackfillQueueSettings, type ClaimedBackfill } from './meters/backfill-queue.repository';
+export { meterCatalog, type CatalogSnapshot, type CatalogVersion, type LeaseSettings } from './meters/meter-catalog.repository';
+export { DEFAULT_PAGE_SIZE as DEFAULT_METER_PAGE_SIZE, MAX_PAGE_SIZE as MAX_METER_PAGE_SIZE } from './meters/page-token';
+export { DAY_MS } from './meters/backfill-range';
+export type { BackfillSegment } from './meters/backfill-segments';
+export type { BackfillRun, BackfillRunState, Meter, MeterStatus, MeterVersion, VersionState } from './meters/meter-records';
+export { missingPostgresMigrations } from './schema-version';

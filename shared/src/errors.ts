@@ -8,6 +8,8 @@ export type ErrorKind =
   | 'unauthenticated'
   | 'permission_denied'
   | 'not_found'
+  | 'already_exists'
+  | 'failed_precondition'
   | 'payload_too_large'
   | 'unsupported_media_type'
   | 'unavailable'
@@ -34,6 +36,8 @@ const httpStatusByKind: Record<ErrorKind, number> = {
   unauthenticated: 401,
   permission_denied: 403,
   not_found: 404,
+  already_exists: 409,
+  failed_precondition: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
   unavailable: 503,

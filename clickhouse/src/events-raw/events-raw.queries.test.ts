@@ -98,3 +98,64 @@ describe('eventsRaw.insert statement', () => {
     expect(() => insertStatement([{ ...row, ingest_seq: '-1' }])).toThrow(QueryShapeError);
   });
 });
+
+describe('eventsRaw.insert with meter values', () => {
+  const row: EventsRawRow = {
+    namespace: ns, id: 'a', source: 'svc', type: 't', subject: 's', time: '2026-03-01 10:00:00', time_ms: Date.UTC(2026, 2, 1, 10),
+    data: '{"n":1}', ingested_at: '2026-03-01 10:00:01', ingest_seq: '42',
+  };
+  const metered: EventsRawRow = {
+    ...row,
+    catalog_revision: '7',
+    meter_version_ids: ['18446744073709551615', '3'],
+    meter_values: ['99999999999999999999.999999999', '-0.000000001'],
+    meter_unique_keys: ['', 's:x'],
+    meter_dimensions: [['gpt-4', 'eu'], []],
+    meter_valid: [1, 0],
+  };
+
+  it('sends decimals as bare JSON numbers, digit for digit (18.16 refuses quoted decimals), ids as text', () => {
+    const line = insertSql(insertStatement([metered])).split('\n')[1] ?? '';
+    expect(line).toContain('"meter_values":[99999999999999999999.999999999,-0.000000001]');
+    expect(line).toContain('"meter_version_ids":["18446744073709551615","3"]');
+    expect(line).toContain('"catalog_revision":"7"');
+    expect(line).toContain('"meter_dimensions":[["gpt-4","eu"],[]]');
+  });
+
+  it('takes a revision with no meters: an event of a type nobody meters is still stamped', () => {
+    const stamped = { ...row, catalog_revision: '7', meter_version_ids: [], meter_values: [], meter_unique_keys: [], meter_dimensions: [], meter_valid: [] };
+    expect(insertSql(insertStatement([stamped]))).toBe(`INSERT INTO events_raw FORMAT JSONEachRow\n${JSON.stringify(stamped)}`);
+  });
+
+  it.each([
+    ['arrays of different lengths', { meter_valid: [1] }, /meter_valid/],
+    ['a missing array', { meter_unique_keys: undefined }, /meter_unique_keys/],
+    ['values without the revision they came from', { catalog_revision: undefined }, /catalog_revision/],
+    ['a float-like value', { meter_values: ['1e3', '1'] }, /meter_values/],
+    ['too many fractional digits', { meter_values: ['0.1234567891', '1'] }, /meter_values/],
+    ['21 integer digits', { meter_values: ['100000000000000000000', '1'] }, /meter_values/],
+    ['a leading zero (not a JSON number)', { meter_values: ['01', '1'] }, /meter_values/],
+    ['a validity other than 0 or 1', { meter_valid: [1, 2] }, /meter_valid/],
+    ['a negative id', { meter_version_ids: ['-1', '3'] }, /meter_version_ids/],
+  ] as const)('refuses %s before anything is sent', (_, over, field) => {
+    const bad = { ...metered, ...over } as EventsRawRow;
+    expect(() => insertStatement([bad])).toThrow(QueryShapeError);
+    expect(() => insertStatement([bad])).toThrow(field);
+  });
+});
+
+describe('eventsRaw.insert meter array elements', () => {
+  const row: EventsRawRow = {
+    namespace: ns, id: 'a', source: 'svc', type: 't', subject: 's', time: '2026-03-01 10:00:00', time_ms: 1, data: '{}', ingested_at: '2026-03-01 10:00:01', ingest_seq: '1',
+    catalog_revision: '1', meter_version_ids: ['1'], meter_values: ['1'], meter_unique_keys: [''], meter_dimensions: [[]], meter_valid: [1],
+  };
+  it.each([
+    ['a number for an id', { meter_version_ids: [1] }, /meter_version_ids/],
+    ['a number for a value', { meter_values: [1] }, /meter_values/],
+    ['a null unique key', { meter_unique_keys: [null] }, /meter_unique_keys/],
+    ['a dimension that is not a string', { meter_dimensions: [[1]] }, /meter_dimensions/],
+    ['a string for an array', { meter_valid: '1' }, /meter_valid/],
+  ])('refuses %s', (_, over, field) => {
+    expect(() => insertStatement([{ ...row, ...over } as unknown as EventsRawRow])).toThrow(field);
+  });
+});

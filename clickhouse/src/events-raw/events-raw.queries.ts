@@ -1,6 +1,7 @@
 import { eventIdentityKey } from '@polaris/shared/contracts';
 import { z } from 'zod';
 import { checkParams, selectRows, type ClickHouseReader, type ClickHouseWriter, type InsertStatement, type SelectStatement } from '../named-query';
+import { jsonDecimal } from '../decimal-text';
 import { sqlString } from '../sql-literal';
 import { eventIdentitySchema, eventsRawRowSchema, type EventIdentity, type EventsRawRow } from './events-raw.schema';
 
@@ -10,9 +11,16 @@ const FIND_EXISTING = 'eventsRaw.findExisting';
 const insertParams = z.array(eventsRawRowSchema);
 const findExistingParams = z.array(eventIdentitySchema);
 
+/** A row as it is sent: meter values as raw JSON numbers, which is how 18.16 reads a Decimal. */
+export type EventsRawInsertRow = Omit<EventsRawRow, 'meter_values'> & { meter_values?: Array<ReturnType<typeof jsonDecimal>> };
+
 /** eventsRaw.insert as a value: the checked rows and where they go. */
-export function insertStatement(rows: readonly EventsRawRow[]): InsertStatement<EventsRawRow> {
-  return { table: 'events_raw', values: checkParams(INSERT, insertParams, rows) };
+export function insertStatement(rows: readonly EventsRawRow[]): InsertStatement<EventsRawInsertRow> {
+  const values = checkParams(INSERT, insertParams, rows).map((row): EventsRawInsertRow => {
+    if (row.meter_values === undefined) return row as Omit<EventsRawRow, 'meter_values'>; // no copy for rows without meters
+    return { ...row, meter_values: row.meter_values.map(jsonDecimal) };
+  });
+  return { table: 'events_raw', values };
 }
 
 /**

@@ -1,7 +1,12 @@
 import { z } from 'zod';
 import { CLICKHOUSE_DATE_TIME } from '../date-time';
+import { DECIMAL_128_9_TEXT } from '../decimal-text';
 
 const UINT64_TEXT = /^\d+$/;
+/** An array whose elements the row check looks at itself. */
+const arrayOf = <T>() => z.custom<T[]>((v) => Array.isArray(v), 'must be an array');
+/** The meter arrays, parallel: element i of each is meter version i of the row. */
+const METER_ARRAYS = ['meter_version_ids', 'meter_values', 'meter_unique_keys', 'meter_dimensions', 'meter_valid'] as const;
 
 /**
  * One row of events_raw (clickhouse/migrations/0001_events_raw.sql), by column name, so column
@@ -30,6 +35,20 @@ export const eventsRawRowSchema = z
     ingested_at: z.string(),
     /** UInt64 as text: the broker offset, which ReplacingMergeTree keeps the highest of. */
     ingest_seq: z.string(),
+    // Meter values (clickhouse/migrations/0002_events_raw_meter_values_v1.sql, docs/meters.md),
+    // all optional: a row without them is stored with revision 0 and no meters, as before.
+    /** UInt64 as text: the meter catalog revision the values were extracted with (0 when unset). */
+    catalog_revision: z.string().optional(),
+    // The arrays are only checked to be arrays here; their elements in checkMeterArrays, in one
+    // pass: per-element zod schemas made checking a batch of metered rows twice as slow.
+    /** UInt64s as text. */
+    meter_version_ids: arrayOf<string>().optional(),
+    /** Decimal128(9) as text (DECIMAL_128_9_TEXT); sent as bare JSON numbers (see insertStatement). */
+    meter_values: arrayOf<string>().optional(),
+    meter_unique_keys: arrayOf<string>().optional(),
+    meter_dimensions: arrayOf<string[]>().optional(),
+    /** 1 valid, 0 invalid. */
+    meter_valid: arrayOf<number>().optional(),
   })
   .check((ctx) => {
     const row = ctx.value;
@@ -38,8 +57,36 @@ export const eventsRawRowSchema = z
     if (!CLICKHOUSE_DATE_TIME.test(row.ingested_at)) problem('ingested_at', "must be 'YYYY-MM-DD hh:mm:ss' (toClickHouseDateTime)");
     if (!Number.isSafeInteger(row.time_ms) || row.time_ms < 0) problem('time_ms', 'must be a non-negative integer');
     if (!UINT64_TEXT.test(row.ingest_seq)) problem('ingest_seq', 'must be a non-negative integer as text');
+    if (row.catalog_revision !== undefined && !UINT64_TEXT.test(row.catalog_revision)) problem('catalog_revision', 'must be a non-negative integer as text');
+    // Most rows carry no meter arrays or a few elements: checked only when there.
+    if (row.meter_version_ids !== undefined || row.meter_values !== undefined || row.meter_unique_keys !== undefined || row.meter_dimensions !== undefined || row.meter_valid !== undefined) {
+      checkMeterArrays(row, problem);
+    }
   });
 export type EventsRawRow = z.infer<typeof eventsRawRowSchema>;
+
+/**
+ * The meter arrays come all together, of one length, with the revision they were extracted with:
+ * values stamped with no revision would read as revision 0, and a backfill would count them again.
+ */
+function checkMeterArrays(row: EventsRawRow, problem: (path: string, message: string) => void): void {
+  const { meter_version_ids: ids, meter_values: values, meter_unique_keys: keys, meter_dimensions: dimensions, meter_valid: valid } = row;
+  if (row.catalog_revision === undefined) problem('catalog_revision', 'must be set with the meter values (the revision they were extracted with)');
+  if (!ids || !values || !keys || !dimensions || !valid || [values, keys, dimensions, valid].some((a) => a.length !== ids.length)) {
+    for (const name of METER_ARRAYS) if (row[name]?.length !== ids?.length) problem(name, `must be present with ${METER_ARRAYS.join(', ')}, all of one length`);
+    return;
+  }
+  for (let i = 0; i < ids.length; i++) {
+    const id = ids[i];
+    if (typeof id !== 'string' || !UINT64_TEXT.test(id)) problem('meter_version_ids', `[${i}] must be a non-negative integer as text`);
+    const value = values[i];
+    if (typeof value !== 'string' || !DECIMAL_128_9_TEXT.test(value)) problem('meter_values', `[${i}] must be Decimal128(9) text: at most 20 integer and 9 fractional digits, no exponent`);
+    if (typeof keys[i] !== 'string') problem('meter_unique_keys', `[${i}] must be a string`);
+    const dims = dimensions[i];
+    if (!Array.isArray(dims) || !dims.every((d) => typeof d === 'string')) problem('meter_dimensions', `[${i}] must be an array of strings`);
+    if (valid[i] !== 0 && valid[i] !== 1) problem('meter_valid', `[${i}] must be 0 or 1`);
+  }
+}
 
 /** What makes an event the same event: (namespace, source, id), as in the CloudEvents spec. */
 export const eventIdentitySchema = z.object({ namespace: z.string(), source: z.string(), id: z.string() });

@@ -27,6 +27,7 @@ export function ingestService(
   return {
     name: 'polaris.v1.Ingest',
     definition: IngestService,
+    access: { publish: { callers: ['gateway'], organization: 'request' } },
     tooDeep: DATA_TOO_DEEP,
     implementation: {
       publish: unary<PublishRequest, PublishResponse>('polaris.v1.Ingest/Publish', async (req) => {

@@ -1,5 +1,5 @@
 import type { ApiKeyAuthenticator, ApiKeyScope, Principal } from '@polaris/shared/auth';
-import { bearerToken } from '@polaris/shared/auth';
+import { bearerToken, requireScope } from '@polaris/shared/auth';
 import type { Backends } from '../backends';
 
 export interface GatewayContext {
@@ -12,10 +12,14 @@ export interface GatewayContext {
 export function contextFactory(auth: ApiKeyAuthenticator, backends: Backends, deadlineMs: number) {
   return ({ request }: { request: Request }): GatewayContext => {
     const key = bearerToken(request.headers.get('authorization') ?? undefined);
+    // The key is validated once per request, whatever the number of fields (or of mutations,
+    // which run one after another and so would not share an in-flight validation); each field
+    // then checks only its scope.
+    let validated: Promise<Principal> | undefined;
     return {
       backends,
       deadlineMs,
-      principal: (scope) => auth.authenticate(key, scope),
+      principal: async (scope) => requireScope(await (validated ??= auth.authenticate(key)), scope),
     };
   };
 }

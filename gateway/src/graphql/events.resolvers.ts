@@ -41,6 +41,7 @@ export const eventsResolvers = {
           ],
         },
         ctx.deadlineMs,
+        { actingFor: organizationId },
       );
       return { accepted: res.accepted };
     }),

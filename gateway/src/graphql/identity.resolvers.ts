@@ -8,7 +8,7 @@ export const identityResolvers = {
     me: guarded(async (_parent, _args, ctx) => {
       const { organizationId } = await ctx.principal();
       const { identity } = ctx.backends;
-      return callUnary('identity', identity.getOrganization.bind(identity), { organizationId }, ctx.deadlineMs);
+      return callUnary('identity', identity.getOrganization.bind(identity), { organizationId }, ctx.deadlineMs, { actingFor: organizationId });
     }),
   },
 } satisfies Resolvers;

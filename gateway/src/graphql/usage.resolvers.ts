@@ -24,6 +24,7 @@ export const usageResolvers = {
           groupBySubject: args.groupBySubject,
         },
         ctx.deadlineMs,
+        { actingFor: organizationId },
       );
     }),
   },

@@ -1,8 +1,10 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PolarisError } from '@polaris/shared/errors';
 import { createLogger, createMetricsRegistry } from '@polaris/shared/service';
-import { callUnary, channelOptions, createUnaryWrapper, insecureChannel, startGrpcServer, type GrpcServer } from '@polaris/shared/grpc';
+import {
+  callUnary, createInternalAuth, createUnaryWrapper, insecureChannel, internalClientOptions, startGrpcServer, type GrpcServer,
+} from '@polaris/shared/grpc';
 import { generateApiKey } from '@polaris/shared/auth';
 import { apiKeys, createPool, organizations, type Pool } from '@polaris/postgres';
 import { makeClientConstructor } from '@grpc/grpc-js';
@@ -11,6 +13,7 @@ import { IdentityClient } from '@polaris/proto';
 import { identityService } from './identity.grpc';
 
 const logger = createLogger('it-identity', 'silent');
+const secret = { INTERNAL_AUTH_SECRET: randomBytes(32).toString('base64') };
 
 async function rejection(p: Promise<unknown>): Promise<PolarisError> {
   try {
@@ -42,8 +45,8 @@ describe('Identity gRPC over PostgreSQL', () => {
     pool = createPool({ DATABASE_URL: process.env.DATABASE_URL ?? 'postgres://polaris:polaris@127.0.0.1:55432/polaris', DATABASE_POOL_MAX: 2 }, 'it');
     for (let i = 0; i < 2; i++) orgs.push(await orgWithKey());
     const unary = createUnaryWrapper(logger, createMetricsRegistry('it'));
-    server = await startGrpcServer({ host: '127.0.0.1', port: 0, services: [identityService(pool, unary)], logger });
-    client = new IdentityClient(`127.0.0.1:${server.port}`, insecureChannel, channelOptions);
+    server = await startGrpcServer({ host: '127.0.0.1', port: 0, services: [identityService(pool, unary)], auth: createInternalAuth(secret, 'rating-worker'), logger });
+    client = new IdentityClient(`127.0.0.1:${server.port}`, insecureChannel, internalClientOptions(createInternalAuth(secret, 'gateway')));
   });
 
   afterAll(async () => {
@@ -81,8 +84,19 @@ describe('Identity gRPC over PostgreSQL', () => {
   it('names the field of a malformed organization id', async () => {
     const err = await rejection(callUnary('identity', client.getOrganization.bind(client), { organizationId: "x' OR 1=1" }, 5_000));
     expect(err).toMatchObject({ kind: 'invalid_argument', code: 'invalid_organization_id', field: 'organization_id' });
-    const missing = await rejection(callUnary('identity', client.getOrganization.bind(client), { organizationId: randomUUID() }, 5_000));
+    const unknownOrg = randomUUID();
+    const missing = await rejection(callUnary('identity', client.getOrganization.bind(client), { organizationId: unknownOrg }, 5_000, { actingFor: unknownOrg }));
     expect(missing).toMatchObject({ kind: 'not_found', code: 'organization_not_found' });
+  });
+
+  it('answers GetOrganization only for the organization the caller acts for', async () => {
+    const [mine, theirs] = orgs.map((o) => o.id);
+    const getOrganization = (organizationId: string | undefined, actingFor?: string) =>
+      callUnary('identity', client.getOrganization.bind(client), { organizationId: organizationId ?? '' }, 5_000, { actingFor });
+    expect((await getOrganization(mine, mine)).id).toBe(mine);
+    // The refusal is the deployment's fault, so the caller reports it as internal, keeping the code.
+    expect(await rejection(getOrganization(theirs, mine))).toMatchObject({ kind: 'internal', code: 'organization_mismatch' });
+    expect(await rejection(getOrganization(theirs))).toMatchObject({ kind: 'internal', code: 'organization_mismatch' });
   });
 
   it('serves grpc.health.v1 for the whole server and for polaris.v1.Identity', async () => {

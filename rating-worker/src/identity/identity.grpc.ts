@@ -18,6 +18,11 @@ export function identityService(db: Queryable, unary: UnaryWrapper): GrpcService
   return {
     name: 'polaris.v1.Identity',
     definition: IdentityService,
+    // ValidateApiKey runs before any organization is known; GetOrganization acts for the key's.
+    access: {
+      validateApiKey: { callers: ['gateway', 'collector'], organization: 'none' },
+      getOrganization: { callers: ['gateway'], organization: 'request' },
+    },
     implementation: {
       validateApiKey: unary<ValidateApiKeyRequest, ValidateApiKeyResponse>('polaris.v1.Identity/ValidateApiKey', async (req) => {
         // Malformed, unknown and revoked keys all get the same answer: no oracle for guessing.

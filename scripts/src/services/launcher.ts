@@ -5,9 +5,12 @@ import { pollUntil } from '../processes/poll-until';
 import { describeExit, spawnLogged, type LoggedProcess } from '../processes/spawn-logged';
 import { stopProcess } from '../processes/stop-process';
 import { isPortOpen, portOwner } from '../stack/ports';
+import { localInternalAuthSecret } from './internal-auth-secret';
 
 // For callers that start copies of services on ports of their own (e2e, benches).
 export { freePort } from '../stack/ports';
+// For callers that talk to the launched services' gRPC directly (e2e): they sign with it too.
+export { localInternalAuthSecret } from './internal-auth-secret';
 
 /** The four Polaris services (not the stack's stores), in the order they start: each needs those before it. */
 export const POLARIS_SERVICE_NAMES = ['rating-worker', 'sink-worker', 'collector', 'gateway'] as const;
@@ -79,7 +82,7 @@ async function stopAll(running: readonly RunningService[]): Promise<void> {
 /**
  * Starts the services in dependency order, each waiting until its /readyz
  * answers 200. Logs go to `<logDir>/<service>.log`. Used by `polaris demo` and by the e2e suite,
- * so both run the system the same way.
+ * so both run the system the same way. Each gets INTERNAL_AUTH_SECRET = localInternalAuthSecret.
  */
 export async function startServices(opts: {
   repoRoot: string;
@@ -106,7 +109,8 @@ export async function startServices(opts: {
       if (await isPortOpen(spec.opsPort)) {
         throw new Error(`${spec.name}: ops port ${spec.opsPort} is already in use by ${(await portOwner(spec.opsPort)) ?? 'another process'}`);
       }
-      const env = { ...process.env, ...spec.env, OPS_PORT: String(spec.opsPort) };
+      // Every service launched from this checkout shares one internal-call secret; a spec may set its own.
+      const env = { ...process.env, INTERNAL_AUTH_SECRET: localInternalAuthSecret(opts.repoRoot), ...spec.env, OPS_PORT: String(spec.opsPort) };
       const child = await spawnLogged({ file: process.execPath, args, cwd: opts.repoRoot, output: logFile, env }, 'attached');
       starting = { name: spec.name, pid: child.pid, logFile, process: child, stopDeadlineMs: stopDeadlineMs(env) };
       await waitStarted(starting, spec, opts.readyDeadlineMs ?? 60_000);

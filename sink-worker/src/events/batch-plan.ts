@@ -19,6 +19,8 @@ export interface DeadLetter {
 export interface Candidate {
   key: string;
   row: EventsRawRow;
+  /** The event's data as parsed exactly, for the meters that stamp the row before it is stored. */
+  data: unknown;
   /** The message the row came from, for the dead-letter topic if the store refuses the row. */
   message: RawMessage;
 }
@@ -86,6 +88,7 @@ function planOne(message: RawMessage): { candidate: Candidate } | { deadLetter: 
     candidate: {
       key,
       message,
+      data: event.data,
       row: {
         namespace,
         id: event.id,

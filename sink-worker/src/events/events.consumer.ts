@@ -3,6 +3,7 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { EventsRawWriter } from '@polaris/clickhouse';
 import { deadLetterMessage } from '@polaris/shared/contracts';
 import { inBatchSpan, type Logger } from '@polaris/shared/service';
+import type { MeterStamper } from '../meters/live-meters';
 import { describeError, planBatch, type Candidate, type DeadLetter } from './batch-plan';
 import { chunkByMonth } from './insert-chunks';
 import { PartitionProgress } from './partition-progress';
@@ -34,6 +35,12 @@ export interface EventsConsumerOptions {
   onStopped?: (err: Error) => void;
   /** The clock of the stall detector; tests inject one. */
   now?: () => number;
+  /**
+   * Stamps each row with its live meter values right before it is inserted (docs/meters.md).
+   * Unset only in tests of the consumer alone: rows are then stored unstamped (catalog revision
+   * 0), which a backfill counts as "not counted live".
+   */
+  meters?: MeterStamper;
 }
 
 /** Thrown to give a batch back when the partition is no longer ours; never retried. */
@@ -250,7 +257,10 @@ export class EventsConsumer {
     const insertRefused: Array<Refused<Candidate>> = [];
     // Usually one chunk. With several, an outage on a later one leaves the earlier ones stored:
     // the retry's probe drops them.
-    for (const chunk of chunkByMonth(fresh, (c) => c.row.time)) {
+    for (const unstamped of chunkByMonth(fresh, (c) => c.row.time)) {
+      // Stamped per attempt, just before the insert: a lease that ran out meanwhile makes this
+      // throw, and the retry stamps again with a fresh catalog.
+      const chunk = this.opts.meters ? await this.opts.meters.stamp(unstamped) : unstamped;
       const refused = await storeIsolating(chunk, (set) => this.writer.insert(set.map((c) => c.row)), {
         isDataError,
         beforeAttempt,

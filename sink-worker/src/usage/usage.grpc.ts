@@ -1,8 +1,21 @@
-import type { UsageQuery, UsageReader, UsageWindow } from '@polaris/clickhouse';
+import type { MeterUsageReader, UsageQuery, UsageReader, UsageWindow } from '@polaris/clickhouse';
 import { PolarisError } from '@polaris/shared/errors';
 import { requireOrganizationId } from '@polaris/shared/contracts';
 import { type UnaryWrapper, type GrpcServiceBinding } from '@polaris/shared/grpc';
-import { Aggregation, UsageService, WindowSize, type UsageQueryRequest, type UsageQueryResponse } from '@polaris/proto';
+import {
+  Aggregation,
+  UsageService,
+  WindowSize,
+  type Meter,
+  type QueryMeterRequest,
+  type QueryMeterResponse,
+  type UsageQueryRequest,
+  type UsageQueryResponse,
+} from '@polaris/proto';
+import { toMeterUsageQuery, toQueryMeterResponse } from './meter-query';
+
+/** Meters.GetMeter of the rating-worker, acting for the request's organization. */
+export type MeterLookup = (organizationId: string, slug: string) => Promise<Meter>;
 
 const MAX_SUBJECTS = 100;
 
@@ -12,6 +25,8 @@ const windows: Record<WindowSize, UsageWindow | undefined> = {
   [WindowSize.WINDOW_SIZE_MINUTE]: 'minute',
   [WindowSize.WINDOW_SIZE_HOUR]: 'hour',
   [WindowSize.WINDOW_SIZE_DAY]: 'day',
+  // Months follow a time zone: only QueryMeter has them.
+  [WindowSize.WINDOW_SIZE_MONTH]: undefined,
   [WindowSize.UNRECOGNIZED]: undefined,
 };
 
@@ -44,10 +59,14 @@ export function toUsageQuery(req: UsageQueryRequest): UsageQuery {
 }
 
 /** polaris.v1.Usage over ClickHouse. The namespace is always the caller's organization. */
-export function usageService(usage: UsageReader, unary: UnaryWrapper): GrpcServiceBinding {
+export function usageService(usage: UsageReader, meters: { reader: MeterUsageReader; lookup: MeterLookup }, unary: UnaryWrapper): GrpcServiceBinding {
   return {
     name: 'polaris.v1.Usage',
     definition: UsageService,
+    access: {
+      query: { callers: ['gateway'], organization: 'request' },
+      queryMeter: { callers: ['gateway'], organization: 'request' },
+    },
     implementation: {
       query: unary<UsageQueryRequest, UsageQueryResponse>('polaris.v1.Usage/Query', async (req) => {
         const result = await usage.query(toUsageQuery(req));
@@ -61,6 +80,14 @@ export function usageService(usage: UsageReader, unary: UnaryWrapper): GrpcServi
           })),
           invalidValueCount: result.invalidValueCount,
         };
+      }),
+      queryMeter: unary<QueryMeterRequest, QueryMeterResponse>('polaris.v1.Usage/QueryMeter', async (req) => {
+        requireOrganizationId(req.organizationId);
+        if (!req.meterSlug) throw bad('meter_slug', 'missing_meter_slug', 'meter_slug is required');
+        // Scoped by the catalog itself: another org's slug is NOT_FOUND there.
+        const meter = await meters.lookup(req.organizationId, req.meterSlug);
+        const query = toMeterUsageQuery(req, meter);
+        return toQueryMeterResponse(meter, query, await meters.reader.query(query));
       }),
     },
   };

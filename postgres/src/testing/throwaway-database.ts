@@ -1,0 +1,56 @@
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import { loadConfig } from '@polaris/shared/config';
+import { migratePostgres, POSTGRES_MIGRATIONS_DIR } from '../migrate';
+import { createPool, postgresConfigSchema, type Pool } from '../pool';
+
+export interface ThrowawayPostgres {
+  /** A connection URL for the database alone (hand it to a process under test as DATABASE_URL). */
+  url: string;
+  pool: Pool;
+  /** Closes the pool and drops the database. */
+  drop(): Promise<void>;
+}
+
+/**
+ * A PostgreSQL database of its own, migrated with the project's real migrations, on the server the
+ * environment points at (the local stack by default). For tests whose state is global rather than
+ * per organization (the meter catalog revision, sink leases, the backfill queue): a run of them
+ * must neither see nor claim another test's rows.
+ */
+export async function throwawayPostgres(opts: { poolMax?: number } = {}): Promise<ThrowawayPostgres> {
+  const server = loadConfig(postgresConfigSchema).DATABASE_URL;
+  const database = `it_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
+  const url = new URL(server);
+  url.pathname = `/${database}`;
+  // CREATE/DROP DATABASE take no parameters; the name is made above from hex digits alone.
+  const admin = async (sql: string) => {
+    const client = new pg.Client({ connectionString: server });
+    await client.connect();
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  };
+  await admin(`CREATE DATABASE ${database}`);
+  const drop = () => admin(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+  try {
+    await migratePostgres({ databaseUrl: url.toString(), dir: POSTGRES_MIGRATIONS_DIR, log: () => undefined });
+  } catch (err) {
+    await drop().catch(() => undefined);
+    throw err;
+  }
+  const pool = createPool({ DATABASE_URL: url.toString(), DATABASE_POOL_MAX: opts.poolMax ?? 4 }, 'it-throwaway');
+  // DROP … WITH (FORCE) ends connections still closing after pool.end(): an idle client's error
+  // then, not a test failure. Queries report their own errors.
+  pool.on('error', () => undefined);
+  return {
+    url: url.toString(),
+    pool,
+    drop: async () => {
+      await pool.end();
+      await drop();
+    },
+  };
+}
