@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createTenant } from './support/tenants';
 import { cloudEvent, graphql, postEvents } from './support/http';
+import { tenantWithMeters } from './support/meters';
 
 describe('bad input gets a clear error, never a 500', () => {
   it('names the offending field of a single event', async () => {
@@ -30,11 +31,27 @@ describe('bad input gets a clear error, never a 500', () => {
   });
 
   it('rejects a bad usage query with the field named', async () => {
-    const { apiKey } = await createTenant();
-    const res = await graphql(apiKey, '{ usage(eventType: "x", from: "2026-01-02T00:00:00Z", to: "2026-01-01T00:00:00Z") { rows { value } } }');
-    expect(res.status).toBe(400);
-    expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'invalid_range', field: 'to' });
-    const sum = await graphql(apiKey, '{ usage(eventType: "x", from: "2026-01-01T00:00:00Z", to: "2026-01-02T00:00:00Z", aggregation: SUM, valueProperty: "a b") { rows { value } } }');
-    expect(sum.errors?.[0]?.extensions).toMatchObject({ code: 'invalid_value_property', field: 'value_property' });
+    const { apiKey } = await tenantWithMeters([{ slug: 'api_calls', name: 'API calls', eventType: 'api.request', aggregation: 'COUNT' }]);
+    const usage = (args: string) => graphql(apiKey, `{ usage(metric: "api_calls", ${args}) { total rows { value } } }`);
+    const cases = [
+      ['from: "2026-01-02T00:00:00Z", to: "2026-01-01T00:00:00Z"', 'invalid_range', 'to'],
+      ['from: "2026-01-01T00:00:30Z", to: "2026-01-02T00:00:00Z"', 'unaligned_range', 'from'],
+      ['from: "2026-01-01T00:00:00Z", to: "2026-01-02T00:00:00Z", windowTimeZone: "Mars/Olympus_Mons"', 'unknown_time_zone', 'windowTimeZone'],
+      ['from: "2026-01-01T00:00:00Z", to: "2026-01-02T00:00:00Z", groupBy: ["model"]', 'unknown_dimension', 'groupBy[0]'],
+    ] as const;
+    for (const [args, code, field] of cases) {
+      const res = await usage(args);
+      expect(res.status, args).toBe(400);
+      expect(res.errors?.[0]?.extensions, args).toMatchObject({ code, field });
+    }
+    // A window size the API does not have is refused by the schema itself, naming the argument.
+    const week = await usage('from: "2026-01-01T00:00:00Z", to: "2026-01-02T00:00:00Z", windowSize: WEEK');
+    expect(week.status).toBe(400);
+    expect(week.errors?.[0]?.message).toMatch(/WindowSize.*WEEK|WEEK.*WindowSize/);
+    // A meter the organization does not have: not found, naming the metric asked for.
+    const unknown = await graphql(apiKey, '{ usage(metric: "no_such_meter", from: "2026-01-01T00:00:00Z", to: "2026-01-02T00:00:00Z") { total } }');
+    expect(unknown.status).toBe(404);
+    expect(unknown.errors?.[0]?.extensions).toMatchObject({ code: 'meter_not_found' });
+    expect(unknown.errors?.[0]?.message).toContain('no_such_meter');
   });
 });

@@ -4,6 +4,7 @@ import type { RunningSystem, ServiceSpec } from '@polaris/dev/launcher';
 import { throwawayDatabase, type ThrowawayDatabase } from '@polaris/clickhouse/testing';
 import { produceThroughCollector } from './support/backlog';
 import { eventually } from './support/http';
+import { E2E_PORTS } from './support/ports';
 import { freePort, metric, serviceOf, startPrivate } from './support/private-services';
 import { closeRowClients, rowCount, rowsPerId } from './support/stored-rows';
 import { startTcpProxy, type TcpProxy } from './support/tcp-proxy';
@@ -59,6 +60,8 @@ describe('sink-worker killed between the INSERT and the offset commit', () => {
       EVENTS_TOPIC: topic,
       KAFKA_GROUP_ID: group,
       GRPC_PORT: String(await freePort()),
+      // The suite's meter catalog: a sink stores events only under a catalog lease.
+      METERS_GRPC_ADDR: `127.0.0.1:${E2E_PORTS.identityGrpc}`,
     },
   });
 

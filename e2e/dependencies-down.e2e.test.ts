@@ -42,6 +42,9 @@ async function readyz(opsPort: number): Promise<{ status: number; body: Readines
 
 const check = (body: Readiness, name: string) => body.checks?.find((c) => c.name === name);
 
+/** A usage question: with the Usage service down it cannot be answered, whichever meter it names. */
+const USAGE = '{ usage(metric: "api_calls", from: "2026-01-01T00:00:00Z", to: "2026-01-02T00:00:00Z") { total rows { value } } }';
+
 /** The degraded collector's PUBLISH_TIMEOUT_MS, and how late past it a 503 may come on a loaded machine. */
 const BROKERLESS_PUBLISH_TIMEOUT_MS = 2_000;
 const DEADLINE_MARGIN_MS = 3_000;
@@ -56,6 +59,7 @@ describe('the gateway /readyz asks each gRPC backend (grpc.health.v1)', () => {
         { name: 'identity', ok: true, critical: true },
         { name: 'usage', ok: true, critical: false },
         { name: 'ingest', ok: true, critical: false },
+        { name: 'meters', ok: true, critical: false },
       ],
     });
   });
@@ -67,6 +71,7 @@ describe('a dependency down gets a clear 503, never a 500 or a hang', () => {
 
   beforeAll(async () => {
     tenant = await createTenant();
+    const ratingWorkerDown = await closedPort();
     system = await degraded([
       {
         name: 'collector',
@@ -89,14 +94,16 @@ describe('a dependency down gets a clear 503, never a 500 or a hang', () => {
       {
         name: 'gateway',
         opsPort: 19193,
-        env: { HTTP_PORT: '18183', IDENTITY_GRPC_ADDR: identity, USAGE_GRPC_ADDR: await closedPort(), INGEST_GRPC_ADDR: await closedPort() },
+        env: { HTTP_PORT: '18183', IDENTITY_GRPC_ADDR: identity, METERS_GRPC_ADDR: identity, USAGE_GRPC_ADDR: await closedPort(), INGEST_GRPC_ADDR: await closedPort() },
       },
       {
         name: 'gateway',
         opsPort: 19194,
+        // The rating-worker down: Identity and Meters (it serves both) answer nothing.
         env: {
           HTTP_PORT: '18184',
-          IDENTITY_GRPC_ADDR: await closedPort(),
+          IDENTITY_GRPC_ADDR: ratingWorkerDown,
+          METERS_GRPC_ADDR: ratingWorkerDown,
           USAGE_GRPC_ADDR: `127.0.0.1:${E2E_PORTS.usageGrpc}`,
           INGEST_GRPC_ADDR: `127.0.0.1:${E2E_PORTS.ingestGrpc}`,
         },
@@ -135,7 +142,7 @@ describe('a dependency down gets a clear 503, never a 500 or a hang', () => {
     const usage = await fetch(url, {
       method: 'POST',
       headers,
-      body: JSON.stringify({ query: '{ usage(eventType: "x", from: "2026-01-01T00:00:00Z", to: "2026-01-02T00:00:00Z") { rows { value } } }' }),
+      body: JSON.stringify({ query: USAGE }),
     });
     expect(usage.status).toBe(503);
     const body = (await usage.json()) as { errors: Array<{ extensions: { code: string } }> };
@@ -149,6 +156,7 @@ describe('a dependency down gets a clear 503, never a 500 or a hang', () => {
     expect(check(ready.body, 'identity')).toMatchObject({ ok: false, critical: true, error: expect.stringMatching(/identity/) });
     expect(check(ready.body, 'usage')).toMatchObject({ ok: true, critical: false });
     expect(check(ready.body, 'ingest')).toMatchObject({ ok: true, critical: false });
+    expect(check(ready.body, 'meters')).toMatchObject({ ok: false, critical: false, error: expect.stringMatching(/meters/) });
   });
 
   it('usage and ingest down: the gateway stays ready (their fields fail alone) and its /readyz reports them', async () => {
@@ -158,6 +166,7 @@ describe('a dependency down gets a clear 503, never a 500 or a hang', () => {
     expect(check(ready.body, 'identity')).toMatchObject({ ok: true, critical: true });
     expect(check(ready.body, 'usage')).toMatchObject({ ok: false, critical: false, error: expect.stringMatching(/usage/) });
     expect(check(ready.body, 'ingest')).toMatchObject({ ok: false, critical: false, error: expect.stringMatching(/ingest/) });
+    expect(check(ready.body, 'meters')).toMatchObject({ ok: true, critical: false });
   });
 
   it('broker down and the publish queue full: 503 overloaded at once, not after the publish deadline', async () => {
@@ -202,7 +211,7 @@ describe('a dependency down gets a clear 503, never a 500 or a hang', () => {
     const usage = await fetch(url, {
       method: 'POST',
       headers: { authorization: `Bearer ${tenant.apiKey}`, 'content-type': 'application/json', accept: 'application/graphql-response+json' },
-      body: JSON.stringify({ query: '{ usage(eventType: "x", from: "2026-01-01T00:00:00Z", to: "2026-01-02T00:00:00Z") { rows { value } } }' }),
+      body: JSON.stringify({ query: USAGE }),
     });
     expect(usage.status).toBe(503);
     const after = await requestCounts(19193);

@@ -57,7 +57,7 @@ describe('the gateway limits what one request can ask of the services behind it'
   }
   const identityCalls = async () => ({ validate: await metric(identityOps, COUNT, VALIDATE), getOrganization: await metric(identityOps, COUNT, GET_ORGANIZATION) });
   const aliases = (n: number, field: string) => `{ ${Array.from({ length: n }, (_, i) => `a${i}: ${field}`).join(' ')} }`;
-  const usage = 'usage(eventType: "api.request", from: "2026-01-01T00:00:00Z", to: "2026-01-02T00:00:00Z") { invalidValueCount }';
+  const usage = 'usage(metric: "api_calls", from: "2026-01-01T00:00:00Z", to: "2026-01-02T00:00:00Z") { total invalidCount }';
 
   it('1,000 aliased usage queries with a new key: 400 BAD_USER_INPUT naming the limit, no Identity call', async () => {
     const tenant = await createTenant();

@@ -6,6 +6,7 @@ import { createTenant, type Tenant } from './support/tenants';
 import { cloudEvent, eventually, graphql, postEvents } from './support/http';
 import { gatewayUrl } from './support/ports';
 import { storedEvents } from './support/events-store';
+import { tenantWithMeters, wholeMinutesAround } from './support/meters';
 import { deepStructBytes, publishOverGrpc, publishRawOverGrpc, publishRequestBytes } from './support/ingest-grpc';
 
 /**
@@ -42,8 +43,8 @@ const LONE_SURROGATE = /\p{Surrogate}/u;
 type ErrorBody = { code: string; field?: string; message: string };
 
 const COUNT = /* GraphQL */ `
-  query Count($type: String!, $from: DateTime!, $to: DateTime!) {
-    usage(eventType: $type, from: $from, to: $to) { rows { eventCount } }
+  query Count($metric: String!, $from: DateTime!, $to: DateTime!) {
+    usage(metric: $metric, from: $from, to: $to) { total }
   }
 `;
 const RECORD = /* GraphQL */ `
@@ -282,15 +283,14 @@ describe('poison input: refused with the field named, or stored intact', () => {
       });
 
       // 50 ordinary events from another organization, keyed across every partition.
-      const other = await createTenant();
-      const from = new Date(Date.now() - 60_000).toISOString();
+      const other = await tenantWithMeters([{ slug: 'after_poison', name: 'After poison', eventType: 'after.poison', aggregation: 'COUNT' }]);
+      const { from, to } = wholeMinutesAround();
       const events = Array.from({ length: 50 }, () => cloudEvent({ type: 'after.poison' }));
       expect((await postEvents(other.apiKey, events, 'application/cloudevents-batch+json')).status).toBe(202);
-      const to = new Date(Date.now() + 60_000).toISOString();
       await eventually(async () => {
-        const r = await graphql<{ usage: { rows: Array<{ eventCount: string }> } }>(other.apiKey, COUNT, { type: 'after.poison', from, to });
-        return r.data?.usage.rows[0]?.eventCount === '50' ? true : undefined;
-      }, 'all 50 events of the other organization to be stored', 20_000);
+        const r = await graphql<{ usage: { total: string } }>(other.apiKey, COUNT, { metric: 'after_poison', from, to });
+        return r.data?.usage.total === '50' ? true : undefined;
+      }, 'all 50 events of the other organization to be stored and counted', 20_000);
       expect(await storedEvents(poisonOrg.orgId)).toEqual([]);
     });
   });

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningSystem } from '@polaris/dev/launcher';
 import { produceThroughCollector } from './support/backlog';
 import { eventually } from './support/http';
+import { E2E_PORTS } from './support/ports';
 import { freePort, metric, readyz, startPrivate, type Readiness } from './support/private-services';
 import { createTenant } from './support/tenants';
 import { createPrivateTopic, deleteTopicAndGroup } from './support/topics';
@@ -46,6 +47,8 @@ describe('readiness names the dependency that does not answer', () => {
             KAFKA_GROUP_ID: group,
             SINK_STALL_TIMEOUT_MS: String(STALL_TIMEOUT_MS),
             GRPC_PORT: String(await freePort()),
+            // The suite's meter catalog, so that ClickHouse is the one dependency missing.
+            METERS_GRPC_ADDR: `127.0.0.1:${E2E_PORTS.identityGrpc}`,
           },
         },
         {

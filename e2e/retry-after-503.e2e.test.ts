@@ -56,8 +56,13 @@ describe('a retry after a 503 is dropped as a duplicate', () => {
     collectorUrl = `http://127.0.0.1:${httpPort}`;
     sinkOps = await freePort();
     system = await startPrivate('retry-after-503', [
-      // Its own sink on its own broker, into the suite's ClickHouse database (the org is new).
-      { name: 'sink-worker', opsPort: sinkOps, env: { KAFKA_BROKERS: brokers.join(','), GRPC_PORT: String(await freePort()) } },
+      // Its own sink on its own broker, into the suite's ClickHouse database (the org is new),
+      // under the suite's meter catalog (a sink stores events only under a catalog lease).
+      {
+        name: 'sink-worker',
+        opsPort: sinkOps,
+        env: { KAFKA_BROKERS: brokers.join(','), GRPC_PORT: String(await freePort()), METERS_GRPC_ADDR: `127.0.0.1:${E2E_PORTS.identityGrpc}` },
+      },
       {
         name: 'collector',
         opsPort: await freePort(),

@@ -46,7 +46,7 @@ describe('collector: SIGTERM under load', () => {
 
   beforeAll(async () => {
     // A key per client, plus one for the request sent during the drain: each waits at Identity on its own.
-    ({ system, pgdb, tenant, apiKeys, httpPort, opsPort } = await startHeldAtIdentity('shutdown-collector', 'collector', { GRPC_PORT: String(await freePort()) }, SHUTDOWN_TIMEOUT_MS, CLIENTS + 1));
+    ({ system, pgdb, tenant, apiKeys, httpPort, opsPort } = await startHeldAtIdentity('shutdown-collector', 'collector', { GRPC_PORT: String(await freePort()) }, SHUTDOWN_TIMEOUT_MS, { keys: CLIENTS + 1 }));
   });
 
   afterAll(async () => {

@@ -10,6 +10,7 @@ import { hasExited, networkError, readyz, serviceOf, sigterm } from './support/p
 import { closeRowClients, rowsPerId } from './support/stored-rows';
 import type { TableLock, ThrowawayPostgres } from './support/throwaway-postgres';
 import { startHeldAtIdentity } from './support/held-at-identity';
+import { createMeter } from './support/meters';
 import { groupReached, topicEnds } from './support/topics';
 import type { Tenant } from './support/tenants';
 
@@ -23,9 +24,9 @@ import type { Tenant } from './support/tenants';
  * locks that database's organizations table, so each client's request waits inside the gateway at
  * a point PostgreSQL counts. Every connection is then busy when SIGTERM comes: none is idle, so
  * none can be closed under a request the client is just sending (the keep-alive race no server
- * can avoid; a load balancer drained by readiness does not send then). `usage` and `recordUsage`
- * go on to the suite's sink-worker and collector; every event recordUsage accepted must be stored
- * exactly once.
+ * can avoid; a load balancer drained by readiness does not send then). `usage` goes on to a private
+ * Usage API, which finds the tenant's meter in the private database; `recordUsage` goes on to the
+ * suite's collector, and every event it accepted must be stored exactly once.
  */
 const SHUTDOWN_TIMEOUT_MS = 10_000;
 /** How late past its own deadline the exit may be seen on a loaded machine. */
@@ -44,7 +45,8 @@ interface Answer {
 }
 
 const ME = '{ me { id } }';
-const USAGE = '{ usage(eventType: "api.request", from: "2026-01-01T00:00:00Z", to: "2030-01-01T00:00:00Z") { rows { eventCount } } }';
+const METER = { slug: 'api_calls', name: 'API calls', eventType: 'api.request', aggregation: 'COUNT' } as const;
+const USAGE = `{ usage(metric: "${METER.slug}", from: "2026-01-01T00:00:00Z", to: "2030-01-01T00:00:00Z") { rows { eventCount } } }`;
 const RECORD = 'mutation($input: RecordUsageInput!) { recordUsage(input: $input) { accepted } }';
 
 describe('gateway: SIGTERM under load', () => {
@@ -62,10 +64,12 @@ describe('gateway: SIGTERM under load', () => {
     ({ system, pgdb, tenant, apiKeys, httpPort, opsPort } = await startHeldAtIdentity(
       'shutdown-gateway',
       'gateway',
-      { USAGE_GRPC_ADDR: `127.0.0.1:${E2E_PORTS.usageGrpc}`, INGEST_GRPC_ADDR: `127.0.0.1:${E2E_PORTS.ingestGrpc}` },
+      { INGEST_GRPC_ADDR: `127.0.0.1:${E2E_PORTS.ingestGrpc}` },
       SHUTDOWN_TIMEOUT_MS,
-      CLIENTS,
+      { keys: CLIENTS, usageApi: true },
     ));
+    // The meter `usage` asks about, made by a key that may manage meters (the clients' keys may not).
+    await createMeter(`http://127.0.0.1:${httpPort}/graphql`, await pgdb.createApiKey(tenant.orgId, ['meters:write']), METER);
   });
 
   afterAll(async () => {

@@ -23,8 +23,10 @@ const config: CodegenConfig = {
         // Resolvers return what the gRPC backends answer; GraphQL picks the fields by name.
         mappers: {
           Organization: '@polaris/proto#Organization as ProtoOrganization',
-          UsageResult: '@polaris/proto#UsageQueryResponse',
-          UsageRow: '@polaris/proto#UsageRow as ProtoUsageRow',
+          Meter: '@polaris/proto#Meter as ProtoMeter',
+          MeterBackfill: '@polaris/proto#BackfillRun as ProtoBackfillRun',
+          MeterUsage: '../meter-usage.parent#MeterUsageParent',
+          MeterUsageRow: '@polaris/proto#QueryMeterRow as ProtoQueryMeterRow',
         },
       },
     },

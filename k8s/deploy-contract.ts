@@ -26,6 +26,19 @@ export interface Deployable {
   bind: readonly string[];
   /** Fixed values some variables must have. */
   fixed?: Readonly<Record<string, string>>;
+  /** The schema its process reads its environment with: every variable set must be one it reads, and pass it. */
+  config?: ConfigSchema;
+  /**
+   * Kubernetes: a fixed replica count, with no HPA and no PodDisruptionBudget (a singleton must not
+   * block a node drain). Unset: an HPA owns the count, from at least 2, with a PDB.
+   */
+  replicas?: number;
+}
+
+/** What the deploy checks need of a service's zod config schema. */
+export interface ConfigSchema {
+  shape: Record<string, unknown>;
+  safeParse(env: unknown): { success: boolean; error?: { issues: ReadonlyArray<{ path: PropertyKey[]; message: string }> } };
 }
 
 const common = ['LOG_LEVEL', 'OPS_PORT', 'SHUTDOWN_TIMEOUT_MS', 'OTEL_SERVICE_NAME'] as const;
@@ -53,6 +66,7 @@ export const SERVICES: readonly Deployable[] = [
     command: ['node', 'collector/dist/main.js'],
     ports: SERVICE_PORTS.collector,
     bind: BIND_ENV.collector,
+    config: collectorConfigSchema,
     env: [
       ...common,
       ...internalAuth,
@@ -70,6 +84,7 @@ export const SERVICES: readonly Deployable[] = [
     command: ['node', 'sink-worker/dist/main.js'],
     ports: SERVICE_PORTS['sink-worker'],
     bind: BIND_ENV['sink-worker'],
+    config: sinkWorkerConfigSchema,
     env: [
       ...common,
       ...internalAuth,
@@ -82,6 +97,8 @@ export const SERVICES: readonly Deployable[] = [
       'CLICKHOUSE_DATABASE',
       'CLICKHOUSE_USER',
       'CLICKHOUSE_PASSWORD',
+      // The meter catalog lease (sink), backfill claims (backfill), meter lookups (usage-api).
+      'METERS_GRPC_ADDR',
     ],
   },
   {
@@ -89,6 +106,7 @@ export const SERVICES: readonly Deployable[] = [
     command: ['node', 'rating-worker/dist/main.js'],
     ports: SERVICE_PORTS['rating-worker'],
     bind: BIND_ENV['rating-worker'],
+    config: ratingWorkerConfigSchema,
     env: [...common, ...internalAuth, ...BIND_ENV['rating-worker'], 'GRPC_PORT', 'DATABASE_URL', 'REDIS_URL'],
   },
   {
@@ -96,7 +114,8 @@ export const SERVICES: readonly Deployable[] = [
     command: ['node', 'gateway/dist/main.js'],
     ports: SERVICE_PORTS.gateway,
     bind: BIND_ENV.gateway,
-    env: [...common, ...internalAuth, ...BIND_ENV.gateway, 'HTTP_PORT', 'IDENTITY_GRPC_ADDR', 'USAGE_GRPC_ADDR', 'INGEST_GRPC_ADDR'],
+    config: gatewayConfigSchema,
+    env: [...common, ...internalAuth, ...BIND_ENV.gateway, 'HTTP_PORT', 'IDENTITY_GRPC_ADDR', 'USAGE_GRPC_ADDR', 'INGEST_GRPC_ADDR', 'METERS_GRPC_ADDR'],
   },
 ];
 
@@ -109,8 +128,9 @@ const sinkWorker = byName('sink-worker');
 const clickhouseEnv = sinkWorker.env.filter((e) => e.startsWith('CLICKHOUSE_'));
 
 /**
- * Kubernetes runs the sink-worker's two roles (CAPABILITIES) as separate Deployments: the
- * consumers scale up to the partition count, the Usage gRPC API scales with query load.
+ * Kubernetes runs the sink-worker's three roles (CAPABILITIES) as separate Deployments: the
+ * consumers scale up to the partition count, the Usage gRPC API scales with query load, and one
+ * meter backfill worker runs apart from both (docker-compose.yml runs all three in one process).
  */
 export const K8S_WORKLOADS: readonly Deployable[] = [
   byName('collector'),
@@ -125,8 +145,19 @@ export const K8S_WORKLOADS: readonly Deployable[] = [
     command: sinkWorker.command,
     ports: SERVICE_PORTS['sink-worker'],
     bind: BIND_ENV['sink-worker'],
-    env: [...common, ...internalAuth, ...BIND_ENV['sink-worker'], 'GRPC_PORT', ...clickhouseEnv, 'CAPABILITIES'],
+    config: sinkWorkerConfigSchema,
+    env: [...common, ...internalAuth, ...BIND_ENV['sink-worker'], 'GRPC_PORT', ...clickhouseEnv, 'METERS_GRPC_ADDR', 'CAPABILITIES'],
     fixed: { CAPABILITIES: 'usage-api' },
+  },
+  {
+    name: 'meter-backfill',
+    command: sinkWorker.command,
+    ports: { ops: SERVICE_PORTS['sink-worker'].ops },
+    bind: BIND_ENV['sink-worker'],
+    config: sinkWorkerConfigSchema,
+    env: [...common, ...internalAuth, ...BIND_ENV['sink-worker'], ...clickhouseEnv, 'METERS_GRPC_ADDR', 'CAPABILITIES'],
+    fixed: { CAPABILITIES: 'backfill' },
+    replicas: 1,
   },
   byName('rating-worker'),
   byName('gateway'),
@@ -134,11 +165,14 @@ export const K8S_WORKLOADS: readonly Deployable[] = [
 
 /**
  * The Kubernetes workload serving the gRPC API that each address variable names. A workload whose
- * `env` lists the variable calls that API, and only those workloads may reach its gRPC port (the
- * NetworkPolicies enforce this, a second fence behind the servers' caller tokens).
+ * `env` lists the variable calls that API, and only the workloads listing one of the variables a
+ * backend serves may reach its gRPC port (the NetworkPolicies enforce this, a second fence behind
+ * the servers' caller tokens).
  */
 export const K8S_GRPC_BACKENDS: Readonly<Record<string, string>> = {
   IDENTITY_GRPC_ADDR: 'rating-worker',
+  // Meters and MeterCatalog: the rating-worker's server, on the same port as Identity.
+  METERS_GRPC_ADDR: 'rating-worker',
   USAGE_GRPC_ADDR: 'usage-api',
   INGEST_GRPC_ADDR: 'collector',
 };

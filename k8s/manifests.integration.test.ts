@@ -46,6 +46,16 @@ import {
   type K8sObject,
 } from './rendered-manifests';
 
+// Values of the right shape for the Secret keys (the rendered ones are CHANGE-ME placeholders,
+// refused on purpose), so the schemas judge everything else a workload is given.
+const SECRET_STAND_INS: Record<string, string> = {
+  DATABASE_URL: 'postgres://polaris:stand-in@postgres.example:5432/polaris',
+  CLICKHOUSE_PASSWORD: 'stand-in',
+  REDIS_URL: 'redis://:stand-in@redis.example:6379',
+  INTERNAL_AUTH_SECRET: 'stand-in-'.repeat(6),
+  KAFKA_SASL_PASSWORD: 'stand-in',
+};
+
 // Every kind the manifests may contain, with the model that validates it. A new kind fails the
 // schema test until it is added here.
 const models: Record<string, new (data: never) => { validate(): void }> = {
@@ -303,14 +313,18 @@ describe.each(K8S_WORKLOADS.map((svc) => [svc.name, svc] as const))('%s', (name,
     expect(grace).toBeGreaterThan(preStopSeconds + drainSeconds);
   });
 
-  it('leaves the replica count to its HPA', () => {
-    expect(deployment().spec?.replicas).toBeUndefined();
+  it(svc.replicas === undefined ? 'leaves the replica count to its HPA' : `runs exactly ${svc.replicas} replica(s)`, () => {
+    expect(deployment().spec?.replicas).toBe(svc.replicas);
   });
 
-  it('autoscales on CPU with autoscaling/v2', () => {
+  it(svc.replicas === undefined ? 'autoscales on CPU with autoscaling/v2' : 'has no HPA (a fixed count)', () => {
     const hpas = ofKind<IHorizontalPodAutoscaler & K8sObject>('HorizontalPodAutoscaler').filter(
       (h) => h.spec?.scaleTargetRef.kind === 'Deployment' && h.spec.scaleTargetRef.name === name,
     );
+    if (svc.replicas !== undefined) {
+      expect(hpas).toEqual([]);
+      return;
+    }
     expect(hpas).toHaveLength(1);
     const [hpa] = hpas;
     expect(hpa?.apiVersion).toBe('autoscaling/v2');
@@ -324,12 +338,30 @@ describe.each(K8S_WORKLOADS.map((svc) => [svc.name, svc] as const))('%s', (name,
     }
   });
 
-  it('has a PodDisruptionBudget selecting its pods', () => {
+  // A PDB over a fixed single replica would either allow every eviction or block node drains.
+  it(svc.replicas === undefined ? 'has a PodDisruptionBudget selecting its pods' : 'has no PodDisruptionBudget (it must not block a drain)', () => {
     const labels = deployment().spec?.template.metadata?.labels ?? {};
     const pdbs = ofKind<IPodDisruptionBudget & K8sObject>('PodDisruptionBudget').filter((p) =>
       Object.entries(p.spec?.selector?.matchLabels ?? {}).every(([k, v]) => labels[k] === v),
     );
-    expect(pdbs).toHaveLength(1);
+    expect(pdbs).toHaveLength(svc.replicas === undefined ? 1 : 0);
+  });
+
+  it('is given only variables its config schema reads, with values it accepts (secrets as valid stand-ins)', () => {
+    const schema = svc.config;
+    if (!schema) throw new Error(`${name}: the deploy contract names no config schema`);
+    const c = container();
+    const unknown = (c.env ?? []).map((e) => e.name).filter((n) => !(n in schema.shape));
+    expect(unknown, 'variables the service never reads (a typo leaves the default in force)').toEqual([]);
+    const env: Record<string, string> = {};
+    for (const e of c.env ?? []) {
+      const secretKey = e.valueFrom?.secretKeyRef?.key;
+      const value = secretKey === undefined ? envValue(c, e.name) : e.valueFrom?.secretKeyRef?.optional ? undefined : SECRET_STAND_INS[secretKey];
+      if (secretKey !== undefined && !e.valueFrom?.secretKeyRef?.optional) expect(value, `a stand-in for Secret key ${secretKey}`).toBeDefined();
+      if (value !== undefined) env[e.name] = value;
+    }
+    const parsed = schema.safeParse(env);
+    expect(parsed.error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`) ?? []).toEqual([]);
   });
 
   it(servesTraffic ? 'has Services whose selectors and target ports match the pods' : 'has no Service (nothing calls it)', () => {

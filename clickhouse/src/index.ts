@@ -1,25 +1,19 @@
 // @polaris/clickhouse: the one place that talks to ClickHouse. Every query is a named function,
 // grouped below by the table it serves (as Trigger.dev's internal-packages/clickhouse does), with
 // its SQL as a value beside it so statements are tested without a server. Services hold the
-// narrow interfaces (EventsRawWriter for the sink, UsageReader and MeterUsageReader for the Usage
-// API, MeterBackfillStore for backfills), not a client.
+// narrow interfaces (EventsRawWriter for the sink, MeterUsageReader for the Usage API,
+// MeterBackfillStore for backfills), not a client.
 // Migrations: `@polaris/clickhouse/migrate`; test databases: `@polaris/clickhouse/testing`.
 import { findExistingEventsRaw, findExistingStatements, insertEventsRaw, insertStatement } from './events-raw/events-raw.queries';
 import { countBackfillEvents, countEventsStatement, insertBackfillValues, insertValuesStatement, readBackfillEvents, readEventsStatement } from './meter-backfill/meter-backfill.queries';
 import { meterUsageStatement, queryMeterUsage } from './meter-usage/meter-usage.query';
 import { meterUsageRawStatement, queryMeterUsageRaw } from './meter-usage/meter-usage.raw';
-import { queryUsage, usageStatement } from './usage/usage.query';
 
 export const eventsRaw = {
   insert: insertEventsRaw,
   findExisting: findExistingEventsRaw,
   insertStatement,
   findExistingStatements,
-} as const;
-
-export const usage = {
-  query: queryUsage,
-  statement: usageStatement,
 } as const;
 
 /** Meter usage from the rollups meter_usage_per_{minute,hour,day}_v1 (docs/meters.md); queryRaw: the same from events_raw, for tests and benches. */
@@ -58,8 +52,6 @@ export { insertSql, QueryShapeError, type ClickHouseReader, type ClickHouseWrite
 export { sqlString } from './sql-literal';
 export type { EventIdentity, EventsRawRow } from './events-raw/events-raw.schema';
 export { eventsRawWriter, type EventsRawWriter } from './events-raw/events-raw.writer';
-export { type UsageQuery, type UsageResult, type UsageRow, type UsageWindow } from './usage/usage.query';
-export { usageReader, type UsageReader } from './usage/usage.reader';
 export { MAX_METER_WINDOWS, type BackfillSegment, type MeterUsageQuery } from './meter-usage/meter-usage.params';
 export type { MeterUsageResult, MeterUsageRow } from './meter-usage/meter-usage.rows';
 export type { MeterWindowSize } from './meter-usage/zone-windows';

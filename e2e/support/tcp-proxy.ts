@@ -19,6 +19,12 @@ export interface TcpProxy {
    * offsets not yet committed), or a drain made observable.
    */
   holdAnswersTo(pattern: RegExp): AnswerHold;
+  /**
+   * From now on, a connection whose request bytes match `pattern` stops passing them on: the
+   * server has not seen the request (a stalled network, a slow write) until `release`, while the
+   * client waits for its answer.
+   */
+  holdRequestsTo(pattern: RegExp): AnswerHold;
   close(): Promise<void>;
 }
 
@@ -29,6 +35,8 @@ interface Link {
   tail: string;
   /** Server bytes held back, while this link is held. */
   held?: Buffer[];
+  /** Client bytes held back, while this link's request is held. */
+  heldRequest?: Buffer[];
 }
 
 /**
@@ -38,6 +46,7 @@ interface Link {
 export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
   const links = new Set<Link>();
   let armed: { pattern: RegExp; caught: () => void } | undefined;
+  let armedRequests: { pattern: RegExp; caught: () => void } | undefined;
 
   const server = net.createServer((client) => {
     const upstream = net.connect(target.port, target.host);
@@ -51,6 +60,15 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     client.on('error', end).on('close', end);
     upstream.on('error', end).on('close', end);
     client.on('data', (chunk: Buffer) => {
+      if (link.heldRequest) {
+        link.heldRequest.push(chunk);
+        return;
+      }
+      if (armedRequests && armedRequests.pattern.test(link.tail + chunk.toString('latin1'))) {
+        link.heldRequest = [chunk];
+        armedRequests.caught();
+        return;
+      }
       if (armed && !link.held) {
         const text = link.tail + chunk.toString('latin1');
         if (armed.pattern.test(text)) {
@@ -95,9 +113,29 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
         },
       };
     },
+    holdRequestsTo(pattern) {
+      let caught!: () => void;
+      const caughtPromise = new Promise<void>((resolve) => {
+        caught = resolve;
+      });
+      armedRequests = { pattern, caught };
+      return {
+        caught: caughtPromise,
+        held: () => [...links].filter((l) => l.heldRequest).length,
+        release: () => {
+          armedRequests = undefined;
+          for (const link of links) {
+            const held = link.heldRequest;
+            link.heldRequest = undefined;
+            for (const chunk of held ?? []) link.upstream.write(chunk);
+          }
+        },
+      };
+    },
     close: () =>
       new Promise<void>((resolve) => {
         armed = undefined;
+        armedRequests = undefined;
         for (const link of links) {
           link.client.destroy();
           link.upstream.destroy();

@@ -2,7 +2,10 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { apiKeys, organizations } from '@polaris/postgres';
 import { migratePostgres, POSTGRES_MIGRATIONS_DIR } from '@polaris/postgres/migrate';
+import type { ApiKeyScope } from '@polaris/shared/auth';
 import type { Tenant } from './tenants';
+
+const DEFAULT_SCOPES: ApiKeyScope[] = ['events:write', 'usage:read'];
 
 const BASE_URL = process.env.DATABASE_URL ?? 'postgres://polaris:polaris@127.0.0.1:55432/polaris';
 
@@ -26,8 +29,8 @@ export interface ThrowawayPostgres {
   url: string;
   /** An organization with one key, in this database only. */
   createTenant(): Promise<Tenant>;
-  /** One more key of an organization of this database. */
-  createApiKey(orgId: string): Promise<string>;
+  /** One more key of an organization of this database (events:write and usage:read unless told). */
+  createApiKey(orgId: string, scopes?: ApiKeyScope[]): Promise<string>;
   /**
    * Holds an ACCESS EXCLUSIVE lock on `table` in a transaction of its own: every query that
    * reads the table waits, in PostgreSQL, until `release`. `SELECT 1` (the readiness ping) does not.
@@ -64,11 +67,11 @@ export async function throwawayPostgres(): Promise<ThrowawayPostgres> {
       withClient(dbUrl, async (client) => {
         const slug = `e2e-${randomUUID().slice(0, 8)}`;
         const org = await organizations.create(client, { name: slug, slug });
-        const { key } = await apiKeys.create(client, { organizationId: org.id, name: 'e2e', scopes: ['events:write', 'usage:read'] });
+        const { key } = await apiKeys.create(client, { organizationId: org.id, name: 'e2e', scopes: DEFAULT_SCOPES });
         return { orgId: org.id, apiKey: key };
       }),
-    createApiKey: (orgId) =>
-      withClient(dbUrl, async (client) => (await apiKeys.create(client, { organizationId: orgId, name: 'e2e', scopes: ['events:write', 'usage:read'] })).key),
+    createApiKey: (orgId, scopes = DEFAULT_SCOPES) =>
+      withClient(dbUrl, async (client) => (await apiKeys.create(client, { organizationId: orgId, name: 'e2e', scopes })).key),
     async lock(table) {
       const client = new pg.Client({ connectionString: dbUrl, application_name: 'e2e-lock' });
       await client.connect();

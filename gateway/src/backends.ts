@@ -2,13 +2,14 @@ import { makeClientConstructor, type Client, type ServiceError } from '@grpc/grp
 import { service as healthService } from 'grpc-health-check';
 import { type ReadinessCheck } from '@polaris/shared/service';
 import { insecureChannel, internalClientOptions, type InternalAuth } from '@polaris/shared/grpc';
-import { IdentityClient, IngestClient, UsageClient } from '@polaris/proto';
+import { IdentityClient, IngestClient, MetersClient, UsageClient } from '@polaris/proto';
 
 /** gRPC clients for the services behind the gateway; the gateway touches no store directly. */
 export interface Backends {
   identity: InstanceType<typeof IdentityClient>;
   usage: InstanceType<typeof UsageClient>;
   ingest: InstanceType<typeof IngestClient>;
+  meters: InstanceType<typeof MetersClient>;
 }
 
 export type BackendName = keyof Backends;
@@ -56,20 +57,24 @@ export function connectBackends(addr: Record<BackendName, string>, auth: Interna
   const identity = new IdentityClient(addr.identity, insecureChannel, options);
   const usage = new UsageClient(addr.usage, insecureChannel, options);
   const ingest = new IngestClient(addr.ingest, insecureChannel, options);
+  const meters = new MetersClient(addr.meters, insecureChannel, options);
   return {
     identity,
     usage,
     ingest,
+    meters,
     health: {
       identity: healthCheck('identity', identity, IdentityClient.serviceName, addr.identity),
       usage: healthCheck('usage', usage, UsageClient.serviceName, addr.usage),
       ingest: healthCheck('ingest', ingest, IngestClient.serviceName, addr.ingest),
+      meters: healthCheck('meters', meters, MetersClient.serviceName, addr.meters),
     },
     // The health clients share these channels: closing the backend clients closes them too.
     close: () => {
       identity.close();
       usage.close();
       ingest.close();
+      meters.close();
     },
   };
 }

@@ -13,6 +13,8 @@ export const gatewayConfigSchema = baseConfigSchema.extend(internalAuthConfigSch
   IDENTITY_GRPC_ADDR: z.string().default(`127.0.0.1:${SERVICE_PORTS['rating-worker'].grpc}`),
   USAGE_GRPC_ADDR: z.string().default(`127.0.0.1:${SERVICE_PORTS['sink-worker'].grpc}`),
   INGEST_GRPC_ADDR: z.string().default(`127.0.0.1:${SERVICE_PORTS.collector.grpc}`),
+  /** polaris.v1.Meters, served by the rating-worker (the owner of PostgreSQL). */
+  METERS_GRPC_ADDR: z.string().default(`127.0.0.1:${SERVICE_PORTS['rating-worker'].grpc}`),
   /** Deadline for each call to a backend service. */
   BACKEND_DEADLINE_MS: z.coerce.number().int().positive().default(10_000),
   API_KEY_CACHE_TTL_MS: z.coerce.number().int().min(0).default(30_000),

@@ -42,7 +42,7 @@ await runService({
   loadConfig: loadGatewayConfig,
   build: async ({ config, logger, registry }) => {
     const backends = connectBackends(
-      { identity: config.IDENTITY_GRPC_ADDR, usage: config.USAGE_GRPC_ADDR, ingest: config.INGEST_GRPC_ADDR },
+      { identity: config.IDENTITY_GRPC_ADDR, usage: config.USAGE_GRPC_ADDR, ingest: config.INGEST_GRPC_ADDR, meters: config.METERS_GRPC_ADDR },
       createInternalAuth(config, 'gateway'),
     );
     const auth = new ApiKeyAuthenticator(backends.identity, config.API_KEY_CACHE_TTL_MS);
@@ -117,6 +117,7 @@ await runService({
         { name: 'identity', check: backends.health.identity },
         { name: 'usage', check: backends.health.usage, critical: false },
         { name: 'ingest', check: backends.health.ingest, critical: false },
+        { name: 'meters', check: backends.health.meters, critical: false },
       ],
       parts: [
         {

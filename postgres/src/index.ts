@@ -1,7 +1,7 @@
 // @polaris/postgres: the PostgreSQL pool and the repositories of the data it holds, the only code
 // that reads or writes those tables. Migrations: `@polaris/postgres/migrate` (operator tooling,
 // kept apart so services do not load node-pg-migrate).
-export { createPool, pingPostgres, postgresConfigSchema, type Pool, type PostgresConfig, type Queryable } from './pool';
+export { createPool, postgresConfigSchema, type Pool, type PostgresConfig, type Queryable } from './pool';
 export { organizations, organizationSchema, isOrganizationId, type Organization } from './identity/organizations.repository';
 export { apiKeys, apiKeySchema, type ApiKey, type ApiKeyWithOrganization } from './identity/api-keys.repository';
 export { SLUG_PATTERN, slugify } from './identity/organization-slug';
@@ -15,4 +15,4 @@ export { DEFAULT_PAGE_SIZE as DEFAULT_METER_PAGE_SIZE, MAX_PAGE_SIZE as MAX_METE
 export { DAY_MS } from './meters/backfill-range';
 export type { BackfillSegment } from './meters/backfill-segments';
 export type { BackfillRun, BackfillRunState, Meter, MeterStatus, MeterVersion, VersionState } from './meters/meter-records';
-export { missingPostgresMigrations } from './schema-version';
+export { missingPostgresMigrations, pingPostgres } from './schema-version';

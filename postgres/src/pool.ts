@@ -1,6 +1,5 @@
 import pg from 'pg';
 import { z } from 'zod';
-import { missingPostgresMigrations, schemaBehindReason } from './schema-version';
 
 export type Pool = pg.Pool;
 
@@ -27,14 +26,4 @@ export function createPool(cfg: PostgresConfig, applicationName: string): pg.Poo
     // A runaway query must not hold a pool slot forever.
     statement_timeout: 15_000,
   });
-}
-
-/**
- * Readiness: a query as the service's user shows every migration this build ships as applied.
- * (`SELECT 1` holds on an empty database too.) A schema behind the code is not ready, naming
- * the missing migration.
- */
-export async function pingPostgres(pool: Queryable, opts: { migrationsDir?: string } = {}): Promise<void> {
-  const reason = schemaBehindReason(await missingPostgresMigrations(pool, opts.migrationsDir));
-  if (reason) throw new Error(reason);
 }

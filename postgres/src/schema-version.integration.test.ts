@@ -5,7 +5,8 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { migratePostgres, POSTGRES_MIGRATIONS_DIR } from './migrate';
-import { createPool, pingPostgres, postgresConfigSchema } from './pool';
+import { createPool, postgresConfigSchema } from './pool';
+import { pingPostgres } from './schema-version';
 
 // Issue 13: readiness was `SELECT 1`, true of an empty database. Now a service is ready only when
 // every migration this build ships is recorded as applied, and the reason names the missing one.

@@ -50,3 +50,13 @@ export function schemaBehindReason(missing: readonly string[]): string | undefin
   const more = missing.length > 1 ? ` (and ${missing.length - 1} more)` : '';
   return `schema is behind: ${missing[0]} not applied${more}; run polaris migrate`;
 }
+
+/**
+ * Readiness: a query as the service's user shows every migration this build ships as applied.
+ * (`SELECT 1` holds on an empty database too.) A schema behind the code is not ready, naming
+ * the missing migration.
+ */
+export async function pingPostgres(pool: Queryable, opts: { migrationsDir?: string } = {}): Promise<void> {
+  const reason = schemaBehindReason(await missingPostgresMigrations(pool, opts.migrationsDir));
+  if (reason) throw new Error(reason);
+}

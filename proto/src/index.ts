@@ -5,7 +5,7 @@ export {
 } from '../gen/polaris/v1/identity';
 export { IngestService, IngestClient, PublishRequest, PublishResponse, CloudEvent, type IngestServer } from '../gen/polaris/v1/ingest';
 export {
-  UsageService, UsageClient, UsageQueryRequest, UsageQueryResponse, UsageRow, WindowSize, Aggregation,
+  UsageService, UsageClient, WindowSize,
   QueryMeterRequest, QueryMeterResponse, QueryMeterRow, DimensionFilter,
   type UsageServer,
 } from '../gen/polaris/v1/usage';

@@ -1,33 +1,42 @@
 /**
  * bench:sink — end-to-end sink throughput: a backlog of events (with client-retry duplicates) on
- * the topic, then a fresh sink-worker, timed until ClickHouse holds every unique event. Baseline
- * in the same run: raw JSONEachRow inserts of the same rows, in batches of the size the sink
- * used. Prints ratios, never judges them: it fails only on errors and wrong counts.
+ * the topic, then a fresh sink-worker, timed until ClickHouse holds every unique event. Twice in
+ * one run: for a tenant without meters, and for one with BENCH_SINK_METERS meters on each event
+ * type (every row stamped with that many values, which the materialized views roll up). The
+ * sink syncs its catalog from a real rating-worker. Baselines in the same run: raw JSONEachRow
+ * inserts of the same rows, plain and stamped, in batches of the size the sink used, and the
+ * sink's steps in this process. Prints ratios, never judges them: it fails only on errors and
+ * wrong counts.
  */
 import type { Message } from 'kafkajs';
-import { eventsRaw, sqlString, type ClickHouseClient } from '@polaris/clickhouse';
-import { planBatch } from '../../sink-worker/src/events/batch-plan';
+import { eventsRaw, sqlString, type ClickHouseClient, type EventsRawRow } from '@polaris/clickhouse';
 import { loadBenchConfig } from './support/bench-config';
+import { benchMeters, benchMeterSnapshot, createBenchMeters } from './support/bench-meters';
 import {
   BENCH_PORTS, Cleanup, runBench, benchBroker, benchEvents, clickhouseVersion, createBenchTenant, machineConditions, newRunId, startBenchServices,
   throwawayDatabase,
 } from './support/bench-system';
 import { chunk, runClosedLoop } from './support/load';
 import { preflight } from './support/preflight';
-import { counterValue, formatBenchTable, histogramValue, ms, perSecond, rate, ratio, scrapeMetrics, type Sample } from './support/stats';
+import { plannedRows, scalar, sinkCounters, sinkStepsInProcess, until, type SinkCounters } from './support/sink-steps';
+import { formatBenchTable, ms, perSecond, rate, ratio, scrapeMetrics } from './support/stats';
 
 const PRODUCE_BATCH = 1_000;
 /** Live phase: events arrive at a steady rate, as from a collector, while the sink is caught up. */
 const LIVE_EVENTS_PER_SECOND = 2_000;
 const LIVE_SECONDS = 5;
 const LIVE_SEND_EVERY_MS = 10;
-const STORED_DEADLINE_MS = 60_000;
-const POLL_MS = 100;
+const STORED_DEADLINE_MS = 120_000;
 
 const cfg = loadBenchConfig();
 const run = newRunId();
 const cleanup = new Cleanup();
 cleanup.onInterrupt();
+const failures: string[] = [];
+const check = (what: string, actual: number, expected: number) => {
+  if (actual !== expected) failures.push(`${what}: ${actual}, expected ${expected}`);
+};
+const scrapeSink = async () => sinkCounters(await scrapeMetrics(BENCH_PORTS.ops['sink-worker']));
 
 /**
  * `total` messages of which `duplicateRatio` are resends of an earlier event (same bytes, as a
@@ -48,199 +57,200 @@ function workload(orgId: string, total: number, duplicateRatio: number) {
   });
   return { messages, unique, duplicates };
 }
-
-async function scalar(client: ClickHouseClient, query: string): Promise<number> {
-  const rs = await client.query({ query, format: 'JSONEachRow' });
-  return Number((await rs.json<{ n: string }>())[0]?.n);
-}
-
-async function until<T>(what: string, deadlineMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = performance.now() + deadlineMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (performance.now() > deadline) throw new Error(`gave up after ${deadlineMs / 1000} s waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-  }
-}
-
-function sinkCounters(samples: Sample[]) {
-  const batch = histogramValue(samples, 'sink_batch_seconds');
-  const duplicatesInBatch = counterValue(samples, 'sink_duplicates_dropped_total', { where: 'batch' });
-  const duplicatesInStore = counterValue(samples, 'sink_duplicates_dropped_total', { where: 'store' });
-  const written = counterValue(samples, 'sink_events_written_total');
-  const deadLetters = counterValue(samples, 'sink_dead_letters_total');
-  return {
-    batches: batch.count,
-    busySeconds: batch.sum,
-    written,
-    duplicatesInBatch,
-    duplicatesInStore,
-    deadLetters,
-    storeErrors: counterValue(samples, 'sink_store_errors_total'),
-    handled: written + duplicatesInBatch + duplicatesInStore + deadLetters,
-  };
-}
-
-/** The sink's per-batch steps (decode and plan, probe, insert) in this process, timed apart. */
-async function sinkStepsInProcess(client: ClickHouseClient, messages: Message[], batchSize: number) {
-  const phases = { plan: 0, probe: 0, insert: 0 };
-  let offset = 0;
-  for (const batch of chunk(messages, batchSize)) {
-    let t = performance.now();
-    const plan = planBatch(batch.map((m) => ({ offset: String(offset++), value: m.value as Buffer })));
-    phases.plan += performance.now() - t;
-    t = performance.now();
-    const existing = await eventsRaw.findExisting(client, plan.candidates.map((c) => c.row));
-    phases.probe += performance.now() - t;
-    t = performance.now();
-    await eventsRaw.insert(client, plan.candidates.filter((c) => !existing.has(c.key)).map((c) => c.row));
-    phases.insert += performance.now() - t;
-  }
-  return phases;
-}
+type Workload = ReturnType<typeof workload>;
 
 async function activeParts(client: ClickHouseClient, database: string): Promise<number> {
   return scalar(client, `SELECT count() AS n FROM system.parts WHERE database = ${sqlString(database)} AND table = 'events_raw' AND active`);
 }
 
 /**
+ * One sink run: the workload as a backlog on topics of its own, a fresh sink-worker in a fresh
+ * group and database, timed from ready until every unique event is stored and every message
+ * accounted for. The sink keeps running (for the live phase); `stop` ends it.
+ */
+async function sinkRun(label: string, orgId: string, load: Workload, metersPerType: number) {
+  const id = `${run}${label}`;
+  const { admin, topics, produce } = await benchBroker(cfg.stack, id, cleanup);
+  const db = await throwawayDatabase(cfg.stack, `bench_${id}_sink`, cleanup);
+  const total = load.messages.length;
+  const produced = await runClosedLoop(chunk(load.messages, PRODUCE_BATCH), 4, cfg.scenarioCapMs, produce);
+  if (produced.errors.length > 0 || produced.events !== total) {
+    throw new Error(`producing the backlog failed (${produced.events}/${total} sent): ${produced.errors.slice(0, 3).join('; ')}`);
+  }
+  console.log(`backlog ${label}: ${total} messages (${load.unique} unique) on ${topics.events} (${topics.partitions} partitions) in ${ms(produced.elapsedMs)}`);
+
+  // Fresh group on a fresh topic: the sink reads exactly this backlog and nothing of the real topic.
+  const groupId = `polaris-bench-sink-${id}`;
+  cleanup.add('delete consumer group', () => admin.deleteGroups([groupId])); // runs after the sink stops
+  const spawned = performance.now();
+  const sink = await startBenchServices(cfg.stack, ['sink-worker'], {
+    'sink-worker': {
+      CAPABILITIES: 'sink',
+      KAFKA_GROUP_ID: groupId,
+      KAFKA_CLIENT_ID: `polaris-bench-${id}`,
+      EVENTS_TOPIC: topics.events,
+      EVENTS_DLQ_TOPIC: topics.dlq,
+      CLICKHOUSE_DATABASE: db.database,
+    },
+  }, cleanup);
+  const ready = performance.now();
+  const countSql = `SELECT count() AS n FROM events_raw WHERE namespace = ${sqlString(orgId)}`;
+  await until('ClickHouse to hold every unique event', STORED_DEADLINE_MS, async () => ((await scalar(db.client, countSql)) >= load.unique ? true : undefined));
+  const stored = performance.now();
+  // Copies behind the last new event are still being dropped: wait until every message is accounted for.
+  const counters = await until('the sink to account for every message', 30_000, async () => {
+    const c = await scrapeSink();
+    return c.handled >= total ? c : undefined;
+  });
+
+  const where = `namespace = ${sqlString(orgId)}`;
+  check(`${label}: rows in events_raw`, await scalar(db.client, countSql), load.unique);
+  check(`${label}: distinct identities in events_raw`, await scalar(db.client, `SELECT uniqExact(source, id) AS n FROM events_raw WHERE ${where}`), load.unique);
+  check(`${label}: rows stamped with ${metersPerType} meter values`, await scalar(db.client, `SELECT count() AS n FROM events_raw WHERE ${where} AND length(meter_version_ids) = ${metersPerType} AND catalog_revision > 0`), load.unique);
+  check(`${label}: events counted by the day rollup`, await scalar(db.client, `SELECT countMerge(event_count) AS n FROM meter_usage_per_day_v1 WHERE ${where}`), load.unique * metersPerType);
+  check(`${label}: sink_events_written_total`, counters.written, load.unique);
+  check(`${label}: sink_duplicates_dropped_total`, counters.duplicatesInBatch + counters.duplicatesInStore, load.duplicates);
+  check(`${label}: sink_dead_letters_total`, counters.deadLetters, 0);
+  check(`${label}: sink_meter_values_total{result="invalid"}`, counters.meterValuesInvalid, 0);
+  return { label, load, db, produce, countSql, counters, spawnToReadyMs: ready - spawned, sinkMs: stored - ready, stop: () => sink.stop() };
+}
+type SinkRun = Awaited<ReturnType<typeof sinkRun>>;
+
+/**
  * Sends `messages` at a steady rate to a sink that is caught up, and reports what that rate turns
  * into on the ClickHouse side: how many batches (one probe and one INSERT each) and how big.
  */
-async function livePhase(opts: {
-  messages: Message[];
-  send: (batch: Message[]) => Promise<unknown>;
-  storedCount: () => Promise<number>;
-  expectedStored: number;
-  parts: () => Promise<number>;
-}) {
-  const before = sinkCounters(await scrapeMetrics(BENCH_PORTS.ops['sink-worker']));
+async function livePhase(sink: SinkRun, orgId: string) {
+  const load = workload(orgId, LIVE_EVENTS_PER_SECOND * LIVE_SECONDS, cfg.sink.duplicateRatio);
+  const before = await scrapeSink();
+  const parts = () => activeParts(sink.db.client, sink.db.database);
   const perSend = Math.max(1, Math.round((LIVE_EVENTS_PER_SECOND * LIVE_SEND_EVERY_MS) / 1000));
-  let peakParts = await opts.parts();
+  let peakParts = await parts();
   const started = performance.now();
-  for (const [i, batch] of chunk(opts.messages, perSend).entries()) {
+  for (const [i, batch] of chunk(load.messages, perSend).entries()) {
     const due = started + i * LIVE_SEND_EVERY_MS;
     if (due > performance.now()) await new Promise((resolve) => setTimeout(resolve, due - performance.now()));
-    await opts.send(batch);
-    if (i % 50 === 0) peakParts = Math.max(peakParts, await opts.parts());
+    await sink.produce(batch);
+    if (i % 50 === 0) peakParts = Math.max(peakParts, await parts());
   }
   const lastSent = performance.now();
-  await until('the live events to be stored', STORED_DEADLINE_MS, async () => ((await opts.storedCount()) >= opts.expectedStored ? true : undefined));
+  const expectedStored = sink.load.unique + load.unique;
+  await until('the live events to be stored', STORED_DEADLINE_MS, async () => ((await scalar(sink.db.client, sink.countSql)) >= expectedStored ? true : undefined));
   const stored = performance.now();
   const after = await until('the sink to account for the live messages', 30_000, async () => {
-    const counters = sinkCounters(await scrapeMetrics(BENCH_PORTS.ops['sink-worker']));
-    return counters.handled - before.handled >= opts.messages.length ? counters : undefined;
+    const c = await scrapeSink();
+    return c.handled - before.handled >= load.messages.length ? c : undefined;
   });
-  peakParts = Math.max(peakParts, await opts.parts());
-  const seconds = (stored - started) / 1000;
+  peakParts = Math.max(peakParts, await parts());
+  check('rows in events_raw after the live phase', await scalar(sink.db.client, sink.countSql), expectedStored);
   const batches = after.batches - before.batches;
   return {
-    sentPerSecond: opts.messages.length / ((lastSent - started) / 1000),
+    messages: load.messages.length,
+    sentPerSecond: load.messages.length / ((lastSent - started) / 1000),
     batches,
-    batchesPerSecond: batches / seconds,
-    messagesPerBatch: opts.messages.length / Math.max(1, batches),
+    batchesPerSecond: batches / ((stored - started) / 1000),
+    messagesPerBatch: load.messages.length / Math.max(1, batches),
     meanBatchMs: ((after.busySeconds - before.busySeconds) * 1000) / Math.max(1, batches),
     lagMs: stored - lastSent,
     peakParts,
   };
 }
 
+/**
+ * Raw inserts of `rows` in batches of `rowsPerBatch` into a fresh database migrated like the real
+ * one. Serialized beforehand as eventsRaw.insert sends them (decimals as bare JSON numbers, which
+ * is how 18.16 reads them), so only the inserts are timed.
+ */
+async function rawInserts(name: string, rows: EventsRawRow[], rowsPerBatch: number, expected: number, countSql: string) {
+  const values = eventsRaw.insertStatement(rows).values;
+  const db = await throwawayDatabase(cfg.stack, `bench_${run}_${name}`, cleanup);
+  const t = performance.now();
+  for (const batch of chunk(values, rowsPerBatch)) await db.client.insert({ table: 'events_raw', values: batch, format: 'JSONEachRow' });
+  const elapsed = performance.now() - t;
+  check(`rows in the ${name} database`, await scalar(db.client, countSql), expected);
+  return elapsed;
+}
+
+function describeSink(s: SinkRun, meters: number): string {
+  const c: SinkCounters = s.counters;
+  const total = s.load.messages.length;
+  return `sink-worker, ${meters === 0 ? 'no meters' : `${meters} meters per event type`}: start (spawn → ready) ${ms(s.spawnToReadyMs)}, catalog revision ${c.catalogRevision}
+  sink_batch_seconds count ${c.batches} batches, sum ${ms(c.busySeconds * 1000)} (mean ${ms((c.busySeconds * 1000) / Math.max(1, c.batches))} per batch)
+  mean batch: ${(total / Math.max(1, c.batches)).toFixed(0)} messages, ${(c.written / Math.max(1, c.batches)).toFixed(0)} inserted rows
+  duplicates dropped: ${c.duplicatesInBatch + c.duplicatesInStore} of ${s.load.duplicates} sent (in batch ${c.duplicatesInBatch}, by store probe ${c.duplicatesInStore}); dead letters ${c.deadLetters}; store errors ${c.storeErrors}
+  sink_meter_values_total: ${c.meterValuesValid} valid, ${c.meterValuesInvalid} invalid`;
+}
+
 async function main(): Promise<string[]> {
-  const { events: total, duplicateRatio } = cfg.sink;
-  await preflight(cfg.stack, [BENCH_PORTS.ops['sink-worker'], BENCH_PORTS.usageGrpc]);
-  console.log(`bench:sink run ${run}: ${total} messages, ~${Math.round(duplicateRatio * 100)}% duplicates`);
+  const { events: total, duplicateRatio, meters: perType } = cfg.sink;
+  await preflight(cfg.stack, [BENCH_PORTS.ops['sink-worker'], BENCH_PORTS.usageGrpc, BENCH_PORTS.ops['rating-worker'], BENCH_PORTS.identityGrpc]);
+  console.log(`bench:sink run ${run}: ${total} messages, ~${Math.round(duplicateRatio * 100)}% duplicates; without meters, then with ${perType} meters per event type`);
   console.log(`machine: ${machineConditions()}, ClickHouse ${await clickhouseVersion(cfg.stack)}`);
 
-  const tenant = await createBenchTenant(cfg.stack, run, cleanup);
-  const { admin, topics, produce } = await benchBroker(cfg.stack, run, cleanup);
-  const sinkDb = await throwawayDatabase(cfg.stack, `bench_${run}_sink`, cleanup);
-  const { messages, unique, duplicates } = workload(tenant.orgId, total, duplicateRatio);
+  // Two tenants: one without meters, one with `perType` on each event type of the traffic.
+  const plain = await createBenchTenant(cfg.stack, `${run}p`, cleanup);
+  const metered = await createBenchTenant(cfg.stack, `${run}m`, cleanup);
+  const meterList = benchMeters(perType);
+  await createBenchMeters(cfg.stack, metered.orgId, meterList);
+  // The sink stores nothing without a catalog lease, which the rating-worker grants.
+  await startBenchServices(cfg.stack, ['rating-worker'], {}, cleanup);
 
-  const produced = await runClosedLoop(chunk(messages, PRODUCE_BATCH), 4, cfg.scenarioCapMs, produce);
-  if (produced.errors.length > 0 || produced.events !== total) {
-    throw new Error(`producing the backlog failed (${produced.events}/${total} sent): ${produced.errors.slice(0, 3).join('; ')}`);
-  }
-  console.log(`backlog: ${total} messages (${unique} unique) on ${topics.events} (${topics.partitions} partitions) in ${ms(produced.elapsedMs)}`);
-
-  // Fresh group on a fresh topic: the sink reads exactly this backlog and nothing of the real topic.
-  const groupId = `polaris-bench-sink-${run}`;
-  cleanup.add('delete consumer group', () => admin.deleteGroups([groupId])); // runs after the sink stops
-  const spawned = performance.now();
-  await startBenchServices(cfg.stack, ['sink-worker'], {
-    'sink-worker': {
-      CAPABILITIES: 'sink',
-      KAFKA_GROUP_ID: groupId,
-      KAFKA_CLIENT_ID: `polaris-bench-${run}`,
-      EVENTS_TOPIC: topics.events,
-      EVENTS_DLQ_TOPIC: topics.dlq,
-      CLICKHOUSE_DATABASE: sinkDb.database,
-    },
-  }, cleanup);
-  const ready = performance.now();
-  const countSql = `SELECT count() AS n FROM events_raw WHERE namespace = ${sqlString(tenant.orgId)}`;
-  await until('ClickHouse to hold every unique event', STORED_DEADLINE_MS, async () => ((await scalar(sinkDb.client, countSql)) >= unique ? true : undefined));
-  const stored = performance.now();
-  // Copies behind the last new event are still being dropped: wait until every message is accounted for.
-  const sink = await until('the sink to account for every message', 30_000, async () => {
-    const counters = sinkCounters(await scrapeMetrics(BENCH_PORTS.ops['sink-worker']));
-    return counters.handled >= total ? counters : undefined;
-  });
-
-  const failures: string[] = [];
-  const check = (what: string, actual: number, expected: number) => {
-    if (actual !== expected) failures.push(`${what}: ${actual}, expected ${expected}`);
-  };
-  check('rows in events_raw', await scalar(sinkDb.client, countSql), unique);
-  check('distinct identities in events_raw', await scalar(sinkDb.client, `SELECT uniqExact(source, id) AS n FROM events_raw WHERE namespace = ${sqlString(tenant.orgId)}`), unique);
-  check('sink_events_written_total', sink.written, unique);
-  check('sink_duplicates_dropped_total', sink.duplicatesInBatch + sink.duplicatesInStore, duplicates);
-  check('sink_dead_letters_total', sink.deadLetters, 0);
-
-  const liveLoad = workload(tenant.orgId, LIVE_EVENTS_PER_SECOND * LIVE_SECONDS, duplicateRatio);
-  const live = await livePhase({
-    messages: liveLoad.messages,
-    send: produce,
-    storedCount: () => scalar(sinkDb.client, countSql),
-    expectedStored: unique + liveLoad.unique,
-    parts: () => activeParts(sinkDb.client, sinkDb.database),
-  });
-  check('rows in events_raw after the live phase', await scalar(sinkDb.client, countSql), unique + liveLoad.unique);
+  const plainLoad = workload(plain.orgId, total, duplicateRatio);
+  const plainSink = await sinkRun('p', plain.orgId, plainLoad, 0);
+  const live = await livePhase(plainSink, plain.orgId);
+  await plainSink.stop();
+  const meteredLoad = workload(metered.orgId, total, duplicateRatio);
+  const meteredSink = await sinkRun('m', metered.orgId, meteredLoad, perType);
+  await meteredSink.stop();
+  check('m: sink_meter_values_total{result="valid"}', meteredSink.counters.meterValuesValid, meteredLoad.unique * perType);
 
   // Baselines, each in its own database migrated like the real one, batched like the sink was.
-  const messagesPerBatch = Math.max(1, Math.round(total / Math.max(1, sink.batches)));
-  const rowsPerBatch = Math.max(1, Math.round(sink.written / Math.max(1, sink.batches)));
-  const rows = planBatch(messages.map((m, i) => ({ offset: String(i), value: m.value as Buffer }))).candidates.map((c) => c.row);
-  const rawDb = await throwawayDatabase(cfg.stack, `bench_${run}_raw`, cleanup);
-  let t = performance.now();
-  for (const batch of chunk(rows, rowsPerBatch)) await rawDb.client.insert({ table: 'events_raw', values: batch, format: 'JSONEachRow' });
-  const rawMs = performance.now() - t;
-  check('rows in the baseline database', await scalar(rawDb.client, countSql), unique);
-
+  const batchOf = (s: SinkRun) => ({
+    messages: Math.max(1, Math.round(total / Math.max(1, s.counters.batches))),
+    rows: Math.max(1, Math.round(s.counters.written / Math.max(1, s.counters.batches))),
+  });
+  const snapshot = benchMeterSnapshot(metered.orgId, meterList);
+  const plainBatch = batchOf(plainSink);
+  const meteredBatch = batchOf(meteredSink);
+  const rawMs = await rawInserts('raw', plannedRows(plainLoad.messages), plainBatch.rows, plainLoad.unique, plainSink.countSql);
+  const rawMeteredMs = await rawInserts('rawm', plannedRows(meteredLoad.messages, snapshot), meteredBatch.rows, meteredLoad.unique, meteredSink.countSql);
   const stepsDb = await throwawayDatabase(cfg.stack, `bench_${run}_steps`, cleanup);
-  t = performance.now();
-  const phases = await sinkStepsInProcess(stepsDb.client, messages, messagesPerBatch);
+  let t = performance.now();
+  const phases = await sinkStepsInProcess(stepsDb.client, plainLoad.messages, plainBatch.messages);
   const stepsMs = performance.now() - t;
-  check('rows in the in-process steps database', await scalar(stepsDb.client, countSql), unique);
+  check('rows in the in-process steps database', await scalar(stepsDb.client, plainSink.countSql), plainLoad.unique);
+  const stepsMeteredDb = await throwawayDatabase(cfg.stack, `bench_${run}_stepsm`, cleanup);
+  t = performance.now();
+  const meteredPhases = await sinkStepsInProcess(stepsMeteredDb.client, meteredLoad.messages, meteredBatch.messages, snapshot);
+  const stepsMeteredMs = performance.now() - t;
+  check('rows in the in-process steps database (meters)', await scalar(stepsMeteredDb.client, meteredSink.countSql), meteredLoad.unique);
 
+  const unique = plainLoad.unique;
   const rawRate = perSecond(unique, rawMs);
-  const sinkMs = stored - ready;
-  const table = [
-    ['raw JSONEachRow insert (baseline)', String(Math.ceil(unique / rowsPerBatch)), String(rowsPerBatch), ms(rawMs), rate(rawRate), '1.00x'],
-    ['sink steps in-process (plan+probe+insert)', String(Math.ceil(total / messagesPerBatch)), String(messagesPerBatch), ms(stepsMs), rate(perSecond(unique, stepsMs)), ratio(perSecond(unique, stepsMs), rawRate)],
-    ['sink-worker, ready → all stored', String(sink.batches), String(messagesPerBatch), ms(sinkMs), rate(perSecond(unique, sinkMs)), ratio(perSecond(unique, sinkMs), rawRate)],
-  ];
-  const share = (x: number) => `${ms(x)} (${Math.round((100 * x) / stepsMs)}%)`;
-  console.log(`\nunique events stored per second; ${unique} unique of ${total} messages\n`);
-  console.log(formatBenchTable(['scenario', 'batches', 'batch size', 'time', 'events/s', 'vs baseline'], table));
+  const row = (scenario: string, meters: number, batches: number, batchSize: number, elapsed: number) => {
+    const r = perSecond(unique, elapsed);
+    return { r, cells: [scenario, String(meters), String(batches), String(batchSize), ms(elapsed), rate(r), ratio(r, rawRate)] };
+  };
+  const rows = {
+    raw: row('raw JSONEachRow insert (baseline)', 0, Math.ceil(unique / plainBatch.rows), plainBatch.rows, rawMs),
+    rawMetered: row('raw JSONEachRow insert, rows stamped', perType, Math.ceil(unique / meteredBatch.rows), meteredBatch.rows, rawMeteredMs),
+    steps: row('sink steps in-process (plan+probe+insert)', 0, Math.ceil(total / plainBatch.messages), plainBatch.messages, stepsMs),
+    stepsMetered: row('sink steps in-process (plan+probe+stamp+insert)', perType, Math.ceil(total / meteredBatch.messages), meteredBatch.messages, stepsMeteredMs),
+    sink: row('sink-worker, ready → all stored', 0, plainSink.counters.batches, plainBatch.messages, plainSink.sinkMs),
+    sinkMetered: row('sink-worker, ready → all stored', perType, meteredSink.counters.batches, meteredBatch.messages, meteredSink.sinkMs),
+  };
+  const share = (x: number, of: number) => `${ms(x)} (${Math.round((100 * x) / of)}%)`;
+  console.log(`\nunique events stored per second; ${unique} unique of ${total} messages per run; meters = per event type, so per row\n`);
+  console.log(formatBenchTable(['scenario', 'meters', 'batches', 'batch size', 'time', 'events/s', 'vs baseline'], Object.values(rows).map((r) => r.cells)));
   console.log(`
-sink-worker start (spawn → ready) ${ms(ready - spawned)}; spawn → all stored ${ms(stored - spawned)}
-sink /metrics: sink_batch_seconds count ${sink.batches} batches, sum ${ms(sink.busySeconds * 1000)} (mean ${ms((sink.busySeconds * 1000) / Math.max(1, sink.batches))} per batch)
-  mean batch: ${(total / Math.max(1, sink.batches)).toFixed(0)} messages, ${(sink.written / Math.max(1, sink.batches)).toFixed(0)} inserted rows
-  duplicates dropped: ${sink.duplicatesInBatch + sink.duplicatesInStore} of ${duplicates} sent (in batch ${sink.duplicatesInBatch}, by store probe ${sink.duplicatesInStore}); dead letters ${sink.deadLetters}; store errors ${sink.storeErrors}
-in-process steps: plan ${share(phases.plan)}, probe ${share(phases.probe)}, insert ${share(phases.insert)}
+with ${perType} meters ÷ without: sink-worker ${ratio(rows.sinkMetered.r, rows.sink.r)}, in-process steps ${ratio(rows.stepsMetered.r, rows.steps.r)}, raw insert ${ratio(rows.rawMetered.r, rows.raw.r)}
 
-live: ${liveLoad.messages.length} messages at ${rate(live.sentPerSecond)}/s (${LIVE_SEND_EVERY_MS} ms apart) to the caught-up sink
+${describeSink(plainSink, 0)}
+${describeSink(meteredSink, perType)}
+in-process steps, no meters: plan ${share(phases.plan, stepsMs)}, probe ${share(phases.probe, stepsMs)}, insert ${share(phases.insert, stepsMs)}
+in-process steps, ${perType} meters: plan ${share(meteredPhases.plan, stepsMeteredMs)}, probe ${share(meteredPhases.probe, stepsMeteredMs)}, stamp ${share(meteredPhases.stamp, stepsMeteredMs)}, insert ${share(meteredPhases.insert, stepsMeteredMs)}
+
+live (no meters): ${live.messages} messages at ${rate(live.sentPerSecond)}/s (${LIVE_SEND_EVERY_MS} ms apart) to the caught-up sink
   ${live.batches} batches = ${live.batchesPerSecond.toFixed(1)} probes + INSERTs per second, ${live.messagesPerBatch.toFixed(1)} messages each, ${ms(live.meanBatchMs)} per batch
   last send → all stored ${ms(live.lagMs)}; active parts of events_raw peaked at ${live.peakParts}`);
   return failures;

@@ -2,7 +2,7 @@
 import '@polaris/shared/signals';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { createClickHouse, createClickHouseReader, eventsRawWriter, meterBackfillStore, meterUsageReader, pingClickHouse, usageReader } from '@polaris/clickhouse';
+import { createClickHouse, createClickHouseReader, eventsRawWriter, meterBackfillStore, meterUsageReader, pingClickHouse } from '@polaris/clickhouse';
 import { MeterCatalogClient, MetersClient } from '@polaris/proto';
 import { runService, type LivenessCheck, type ReadinessCheck, type Stoppable } from '@polaris/shared/service';
 import { callUnary, createInternalAuth, createUnaryWrapper, insecureChannel, internalClientOptions, startGrpcServer } from '@polaris/shared/grpc';
@@ -41,7 +41,6 @@ await runService({
         port: config.GRPC_PORT,
         services: [
           usageService(
-            usageReader(reads),
             {
               reader: meterUsageReader(reads),
               lookup: (organizationId, slug) =>

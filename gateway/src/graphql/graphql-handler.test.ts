@@ -27,9 +27,9 @@ function countingBackends() {
       },
     },
     usage: {
-      query: (_req: unknown, _md: unknown, _opts: unknown, callback: Callback) => {
+      queryMeter: (_req: unknown, _md: unknown, _opts: unknown, callback: Callback) => {
         calls.usageQuery++;
-        later(callback, { rows: [], invalidValueCount: '0' });
+        later(callback, { meterSlug: 'a', meterVersionId: '1', aggregation: 'SUM', rows: [], invalidCount: '0', complete: true });
       },
     },
     ingest: {
@@ -58,7 +58,7 @@ function handlerWith(limits: GraphQLLimits = DEFAULT_GRAPHQL_LIMITS, cacheTtlMs 
 }
 
 const aliasesOf = (n: number, field: string) => `{ ${Array.from({ length: n }, (_, i) => `a${i}: ${field}`).join(' ')} }`;
-const USAGE = 'usage(eventType: "api.request", from: "2026-01-01T00:00:00Z", to: "2026-01-02T00:00:00Z") { invalidValueCount }';
+const USAGE = 'usage(metric: "api_calls", from: "2026-01-01T00:00:00Z", to: "2026-01-02T00:00:00Z") { invalidCount }';
 
 describe('GraphQL limits (defaults)', () => {
   it('a 1,000-alias request is refused before any field runs: no Identity call, no Usage query', async () => {
@@ -84,7 +84,7 @@ describe('GraphQL limits (defaults)', () => {
 
   it('a deep query: 400 naming GRAPHQL_MAX_DEPTH', async () => {
     const { post } = handlerWith({ ...DEFAULT_GRAPHQL_LIMITS, maxDepth: 2 });
-    const res = await post(`{ usage(eventType: "a", from: "2026-01-01T00:00:00Z", to: "2026-01-02T00:00:00Z") { rows { value } } }`);
+    const res = await post(`{ usage(metric: "a", from: "2026-01-01T00:00:00Z", to: "2026-01-02T00:00:00Z") { rows { value } } }`);
     expect(res.status).toBe(400);
     expect(res.body.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', limit: 'GRAPHQL_MAX_DEPTH', max: 2 });
   });
@@ -98,7 +98,7 @@ describe('GraphQL limits (defaults)', () => {
 
   it('the real queries fit the defaults: every usage field, and `me` with every field', async () => {
     const { post } = handlerWith();
-    const res = await post(`{ me { id slug name createdAt } ${aliasesOf(14, 'usage(eventType: "a", from: "2026-01-01T00:00:00Z", to: "2026-01-02T00:00:00Z", windowSize: HOUR, aggregation: SUM, valueProperty: "tokens", subjects: ["a", "b"], groupBySubject: true) { rows { windowStart windowEnd subject value eventCount } invalidValueCount }').slice(1, -1)} }`);
+    const res = await post(`{ me { id slug name createdAt } ${aliasesOf(14, 'usage(metric: "a", from: "2026-01-01T00:00:00Z", to: "2026-01-02T00:00:00Z", windowSize: HOUR, windowTimeZone: "Europe/Paris", groupBy: ["subject", "model"], subjects: ["a", "b"], filters: [{ dimension: "model", in: ["x"] }]) { metric aggregation periodStart periodEnd total complete rows { windowStart windowEnd subject dimensions value eventCount invalidCount } invalidCount }').slice(1, -1)} }`);
     expect(res.body.errors).toBeUndefined();
     expect(res.status).toBe(200);
   });

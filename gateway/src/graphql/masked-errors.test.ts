@@ -39,9 +39,9 @@ function gateway(identityDown: boolean) {
           : callback(null, { organization: { id: ORG, slug: 'acme', name: 'Acme', createdAt: new Date(0) }, keyPrefix: 'pol_abcd1234', scopes: ['events:write', 'usage:read'] }),
     },
     usage: {
-      query: (req: { eventType: string }, _md: unknown, _opts: unknown, callback: Callback) =>
+      queryMeter: (req: { meterSlug: string }, _md: unknown, _opts: unknown, callback: Callback) =>
         callback(
-          req.eventType === 'refused'
+          req.meterSlug === 'refused'
             ? serviceError(status.INVALID_ARGUMENT, 'to must be after from', { code: 'invalid_range', field: 'to' })
             : serviceError(status.INTERNAL, 'Received RST_STREAM with code 2 (remote_addr=10.0.3.7:50052)'),
         ),
@@ -78,7 +78,7 @@ describe('GraphQL errors from an outage or a bug', () => {
 
   it('a backend\'s internal error: "internal error" and a request id, never its peer address', async () => {
     const { post, loggedWith } = gateway(false);
-    const res = await post('{ usage(eventType: "x", from: "2026-01-01T00:00:00Z", to: "2026-01-02T00:00:00Z") { rows { value } } }');
+    const res = await post('{ usage(metric: "x", from: "2026-01-01T00:00:00Z", to: "2026-01-02T00:00:00Z") { rows { value } } }');
     expect(res.text).not.toMatch(/remote_addr|10\.0\.3\.7|RST_STREAM/);
     const [error] = res.body.errors ?? [];
     expect(error?.message).toBe('internal error');
@@ -88,7 +88,7 @@ describe('GraphQL errors from an outage or a bug', () => {
 
   it('a client error keeps its message and field', async () => {
     const { post } = gateway(false);
-    const res = await post('{ usage(eventType: "refused", from: "2026-01-02T00:00:00Z", to: "2026-01-01T00:00:00Z") { rows { value } } }');
+    const res = await post('{ usage(metric: "refused", from: "2026-01-02T00:00:00Z", to: "2026-01-01T00:00:00Z") { rows { value } } }');
     expect(res.status).toBe(400);
     const [error] = res.body.errors ?? [];
     expect(error?.message).toBe('to must be after from');

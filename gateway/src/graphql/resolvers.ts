@@ -2,6 +2,7 @@ import { DateTimeResolver, JSONObjectResolver } from 'graphql-scalars';
 import { eventsResolvers } from './events.resolvers';
 import type { Resolvers } from './generated/resolvers-types';
 import { identityResolvers } from './identity.resolvers';
+import { metersResolvers } from './meters.resolvers';
 import { usageResolvers } from './usage.resolvers';
 
 /**
@@ -11,6 +12,10 @@ import { usageResolvers } from './usage.resolvers';
 export const resolvers: Resolvers = {
   DateTime: DateTimeResolver,
   JSONObject: JSONObjectResolver,
-  Query: { ...identityResolvers.Query, ...usageResolvers.Query },
-  Mutation: { ...eventsResolvers.Mutation },
+  Query: { ...identityResolvers.Query, ...usageResolvers.Query, ...metersResolvers.Query },
+  Mutation: { ...eventsResolvers.Mutation, ...metersResolvers.Mutation },
+  MeterUsage: usageResolvers.MeterUsage,
+  MeterUsageRow: usageResolvers.MeterUsageRow,
+  Meter: metersResolvers.Meter,
+  MeterBackfill: metersResolvers.MeterBackfill,
 };

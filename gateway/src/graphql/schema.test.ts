@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { Aggregation as ProtoAggregation, WindowSize as ProtoWindowSize } from '@polaris/proto';
+import { WindowSize as ProtoWindowSize } from '@polaris/proto';
+import { METER_AGGREGATIONS } from '@polaris/shared/meters';
 import { createSchema } from 'graphql-yoga';
 import { describe, expect, it } from 'vitest';
-import { toProtoAggregation, toProtoWindowSize } from './enums';
-import type { Aggregation, WindowSize } from './generated/resolvers-types';
+import { toProtoWindowSize } from './enums';
+import type { WindowSize } from './generated/resolvers-types';
 import { typeDefs } from './generated/type-defs';
 import { resolvers } from './resolvers';
 
@@ -33,7 +34,7 @@ describe('the GraphQL schema', () => {
     expect(new Set(windows).size).toBe(windows.length);
     expect(toProtoWindowSize('NONE')).toBe(ProtoWindowSize.WINDOW_SIZE_UNSPECIFIED);
 
-    const aggregations = enumValues('Aggregation').map((v) => toProtoAggregation(v as Aggregation));
-    expect(aggregations).toEqual([ProtoAggregation.AGGREGATION_COUNT, ProtoAggregation.AGGREGATION_SUM]);
+    // Meter aggregations are the domain's names, which @polaris/shared/meters maps to proto.
+    expect(enumValues('MeterAggregation')).toEqual([...METER_AGGREGATIONS]);
   });
 });

@@ -107,6 +107,17 @@ describe('the lease barrier', () => {
     expect(await claim('w2')).toBeUndefined();
   });
 
+  it('holds a run back while a sink still has an INSERT in flight stamped before the version, though it synced the new revision', async () => {
+    await sync('sink-1');
+    await create('a'); // revision 1
+    // The sink synced revision 1, but an INSERT stamped at revision 0 has not landed yet.
+    await meterCatalog.sync(pool, { instanceId: 'sink-1', takeLease: true, holdingRevision: '0' }, lease);
+    expect(await leases()).toMatchObject([{ instance_id: 'sink-1', revision: '0' }]);
+    expect(await claim()).toBeUndefined();
+    await meterCatalog.sync(pool, { instanceId: 'sink-1', takeLease: true }, lease); // the INSERT ended
+    expect(await claim()).toBeDefined();
+  });
+
   it('counts a lease that expired less than the grace ago, and no longer after that', async () => {
     await sync('sink-1');
     await create('a');

@@ -50,7 +50,11 @@ const revisionSchema = z.object({ revision: z.string() });
  * backfill that checks leases after its version committed therefore sees every sink still on an
  * older catalog.
  */
-async function sync(db: Transactable, input: { instanceId: string; takeLease: boolean }, settings: LeaseSettings): Promise<CatalogSnapshot> {
+async function sync(
+  db: Transactable,
+  input: { instanceId: string; takeLease: boolean; holdingRevision?: string },
+  settings: LeaseSettings,
+): Promise<CatalogSnapshot> {
   const instanceId = requireInstanceId(input.instanceId, 'instance_id');
   return inTransaction(db, async (tx: Queryable) => {
     const { rows: revisionRows } = await tx.query('SELECT revision::text AS revision FROM meter_catalog_revision FOR SHARE');
@@ -67,7 +71,7 @@ async function sync(db: Transactable, input: { instanceId: string; takeLease: bo
       await tx.query(
         `INSERT INTO sink_catalog_leases (instance_id, revision, expires_at) VALUES ($1, $2, now() + $3 * interval '1 millisecond')
          ON CONFLICT (instance_id) DO UPDATE SET revision = EXCLUDED.revision, expires_at = EXCLUDED.expires_at, updated_at = now()`,
-        [instanceId, current.revision, settings.leaseTtlMs],
+        [instanceId, leaseRevision(current.revision, input.holdingRevision), settings.leaseTtlMs],
       );
       // Leases of sinks gone for a day hold nothing back; drop them so the table stays small.
       await tx.query(`DELETE FROM sink_catalog_leases WHERE expires_at < now() - interval '1 day'`);
@@ -77,4 +81,14 @@ async function sync(db: Transactable, input: { instanceId: string; takeLease: bo
 }
 
 /** The meter catalog as sinks read it. */
+/**
+ * The revision a lease holds: the one returned, unless the sink still has an INSERT in flight
+ * stamped with an older one. Leasing the new revision then would let a backfill start and read
+ * past that INSERT, which neither the backfill nor the live path would count.
+ */
+function leaseRevision(current: string, holding: string | undefined): string {
+  if (holding === undefined || holding === '' || !/^\d+$/.test(holding)) return current;
+  return BigInt(holding) < BigInt(current) ? holding : current;
+}
+
 export const meterCatalog = { sync };

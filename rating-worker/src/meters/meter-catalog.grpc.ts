@@ -35,7 +35,7 @@ export function meterCatalogService(pool: Pool, unary: UnaryWrapper, settings: M
     },
     implementation: {
       syncCatalog: unary<SyncCatalogRequest, SyncCatalogResponse>(method('SyncCatalog'), async (req) => {
-        const snapshot = await meterCatalog.sync(pool, { instanceId: req.instanceId, takeLease: req.takeLease }, settings);
+        const snapshot = await meterCatalog.sync(pool, { instanceId: req.instanceId, takeLease: req.takeLease, holdingRevision: req.holdingRevision }, settings);
         return { revision: snapshot.revision, leaseTtlMs: settings.leaseTtlMs, versions: snapshot.versions.map(catalogVersionToProto) };
       }),
       claimBackfill: unary<ClaimBackfillRequest, ClaimBackfillResponse>(method('ClaimBackfill'), async (req) => {

@@ -157,7 +157,7 @@ describe('Meters and MeterCatalog gRPC over PostgreSQL', () => {
 
   it('lets only the sink-worker use the catalog', async () => {
     const fromGateway = catalogAs('gateway');
-    const refused = callUnary('meter-catalog', fromGateway.syncCatalog.bind(fromGateway), { instanceId: 'x', takeLease: true }, 5_000);
+    const refused = callUnary('meter-catalog', fromGateway.syncCatalog.bind(fromGateway), { instanceId: 'x', takeLease: true, holdingRevision: '' }, 5_000);
     expect(await rejection(refused)).toMatchObject({ code: 'caller_not_allowed' });
   });
 
@@ -167,7 +167,7 @@ describe('Meters and MeterCatalog gRPC over PostgreSQL', () => {
     const meter = await createMeter(orgB, 'calls', { eventType: 'api.call', aggregation: MeterAggregation.METER_AGGREGATION_COUNT, valuePath: '', uniquePath: '', dimensions: [] });
     const versionId = meter.currentVersion?.meterVersionId;
 
-    const synced = await catalog(sink.syncCatalog.bind(sink), { instanceId: 'sink-1', takeLease: true });
+    const synced = await catalog(sink.syncCatalog.bind(sink), { instanceId: 'sink-1', takeLease: true, holdingRevision: '' });
     expect(synced).toMatchObject({ revision: meter.currentVersion?.catalogRevision, leaseTtlMs: 30_000 });
     expect(synced.versions).toContainEqual({
       organizationId: orgB,

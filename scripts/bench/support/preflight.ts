@@ -57,14 +57,16 @@ async function kafkaProblem(cfg: DevConfig): Promise<string | undefined> {
   }
 }
 
+const STORE_PROBLEMS = { postgres: postgresProblem, clickhouse: clickhouseProblem, kafka: kafkaProblem } as const;
+export type BenchStore = keyof typeof STORE_PROBLEMS;
+
 /**
- * Fails with one clear message when the local stack is down or not migrated, or when a port the
- * bench's own copy of the services needs is taken (another bench still running?).
+ * Fails with one clear message when the local stack is down or not migrated (of it, the `stores`
+ * the bench uses), or when a port the bench's own copy of the services needs is taken (another
+ * bench still running?).
  */
-export async function preflight(cfg: DevConfig, ports: readonly number[]): Promise<void> {
-  const problems = (await Promise.all([postgresProblem(cfg), clickhouseProblem(cfg), kafkaProblem(cfg)])).filter(
-    (p): p is string => p !== undefined,
-  );
+export async function preflight(cfg: DevConfig, ports: readonly number[], stores: readonly BenchStore[] = ['postgres', 'clickhouse', 'kafka']): Promise<void> {
+  const problems = (await Promise.all(stores.map((store) => STORE_PROBLEMS[store](cfg)))).filter((p): p is string => p !== undefined);
   if (problems.length > 0) {
     throw new CliError(
       `the local stack is not up or not migrated:\n  ${problems.join('\n  ')}\n` + 'start it with: npx polaris stack up && npx polaris migrate',

@@ -117,3 +117,20 @@ export function describeSecondsHistogram(h: HistogramSnapshot): string {
   };
   return `count ${h.count}, mean ${ms((h.sum / h.count) * 1000)}, p50 ${bound(0.5)}, p99 ${bound(0.99)}`;
 }
+
+/**
+ * Runs `fn` `warmup` times untimed, then `runs` times one after the other, timed: the latencies
+ * and the last answer (for checking against another path's).
+ */
+export async function timeRuns<T>(runs: number, warmup: number, fn: () => Promise<T>): Promise<{ latenciesMs: number[]; answer: T }> {
+  if (runs + warmup === 0) throw new Error('timeRuns: nothing to run');
+  let answer: T | undefined;
+  for (let i = 0; i < warmup; i++) answer = await fn();
+  const latenciesMs: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t = performance.now();
+    answer = await fn();
+    latenciesMs.push(performance.now() - t);
+  }
+  return { latenciesMs, answer: answer as T };
+}

@@ -8,6 +8,8 @@ import { DEFAULT_PORTS, localSpecs, startServices } from '../services/launcher';
 const DEMO_SLUG = 'demo';
 const SAMPLE_EVENTS = 300;
 const BATCH = 100;
+const HOUR = 3_600_000;
+const MINUTE = 60_000;
 
 async function post(url: string, key: string, body: unknown): Promise<void> {
   const res = await fetch(url, {
@@ -19,27 +21,11 @@ async function post(url: string, key: string, body: unknown): Promise<void> {
   if (res.status !== 202) throw new Error(`collector answered ${res.status}: ${await res.text()}`);
 }
 
-async function usage(gateway: string, key: string, from: string, to: string) {
-  const res = await fetch(gateway, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-    body: JSON.stringify({
-      query: `query($from: DateTime!, $to: DateTime!) {
-        calls: usage(eventType: "api.request", from: $from, to: $to, groupBySubject: true) { rows { subject value } }
-        tokens: usage(eventType: "llm.tokens", from: $from, to: $to, aggregation: SUM, valueProperty: "tokens", groupBySubject: true) { rows { subject value } }
-      }`,
-      variables: { from, to },
-    }),
-    signal: AbortSignal.timeout(15_000),
-  });
-  const json = (await res.json()) as { data?: { calls: { rows: Array<{ subject: string; value: string }> }; tokens: { rows: Array<{ subject: string; value: string }> } } };
-  return json.data;
-}
-
 /**
  * `polaris demo`: runs the four services on the default ports against the local stack, creates
- * the demo organization and a fresh API key, sends sample traffic (with a resent batch, to show
- * deduplication), prints where to look, and keeps running until Ctrl-C.
+ * the demo organization, a fresh API key and the demo meters, sends sample traffic (with a
+ * resent batch, to show deduplication), prints each meter's usage and where to look, and keeps
+ * running until Ctrl-C.
  */
 export function registerDemoCommand(program: Command, config: () => DevConfig): void {
   program
@@ -48,7 +34,10 @@ export function registerDemoCommand(program: Command, config: () => DevConfig): 
     .action(async () => {
       const cfg = config();
       const { apiKeys, organizations } = await import('@polaris/postgres');
-      const { sampleEvents } = await import('../demo/sample-events');
+      const { sampleEvents, seatSnapshots } = await import('../demo/sample-events');
+      const { DEMO_METERS, ensureDemoMeters, waitForBackfills } = await import('../demo/demo-meters');
+      const { formatReports, meterTotal, readMeterUsage } = await import('../demo/demo-usage');
+      const { graphqlClient } = await import('../demo/graphql-client');
 
       const db = new pg.Client({ connectionString: cfg.postgres.url });
       await db.connect();
@@ -56,7 +45,7 @@ export function registerDemoCommand(program: Command, config: () => DevConfig): 
         try {
           const org = (await organizations.findBySlug(db, DEMO_SLUG)) ?? (await organizations.create(db, { name: 'Demo Inc.', slug: DEMO_SLUG }));
           const name = `demo ${new Date().toISOString()}`;
-          const created = await apiKeys.create(db, { organizationId: org.id, name, scopes: ['events:write', 'usage:read'] });
+          const created = await apiKeys.create(db, { organizationId: org.id, name, scopes: ['events:write', 'usage:read', 'meters:write'] });
           return { organization: org, key: created.key };
         } finally {
           await db.end();
@@ -82,24 +71,36 @@ export function registerDemoCommand(program: Command, config: () => DevConfig): 
 
       const collector = `http://127.0.0.1:${DEFAULT_PORTS.collector}/v1/events`;
       const gateway = `http://127.0.0.1:${DEFAULT_PORTS.gateway}/graphql`;
-      const now = Date.now();
-      const from = new Date(now - 7 * 3_600_000).toISOString();
-      const to = new Date(now + 60_000).toISOString();
-      const calls = (r: Awaited<ReturnType<typeof usage>>) => (r?.calls.rows ?? []).reduce((n, row) => n + Number(row.value), 0);
-      // Earlier demo runs may have left usage in the same range: wait for ours on top of it.
-      const expected = calls(await usage(gateway, key, from, to)) + SAMPLE_EVENTS / 2;
+      const request = graphqlClient(gateway, key);
 
-      const events = sampleEvents(SAMPLE_EVENTS, now);
+      // Meters first: created before the events, they count them live. A new meter's backfill
+      // counts what earlier demo runs stored, and starts only once every sink has the meter.
+      const created = await ensureDemoMeters(request);
+      if (created.length > 0) {
+        console.log(`created meters ${created.join(', ')}; waiting for their backfills …`);
+        await waitForBackfills(request, created);
+      }
+
+      // Usage takes whole minutes; the traffic covers the last 6 hours: 7 hour windows.
+      const now = Date.now();
+      const from = new Date(Math.floor((now - 6 * HOUR) / HOUR) * HOUR).toISOString();
+      const to = new Date(Math.ceil((now + MINUTE) / MINUTE) * MINUTE).toISOString();
+      const events = [...sampleEvents(SAMPLE_EVENTS, now), ...seatSnapshots(now)];
+      const calls = events.filter((e) => e.type === 'api.request').length;
+      // Earlier demo runs may have left usage in the same range: wait for ours on top of it.
+      const expected = Number((await meterTotal(request, 'api_calls', from, to)) ?? 0) + calls;
+
       for (let i = 0; i < events.length; i += BATCH) await post(collector, key, events.slice(i, i + BATCH));
       await post(collector, key, events.slice(0, BATCH)); // a client retry: must change nothing
 
-      let result = await usage(gateway, key, from, to);
       const deadline = Date.now() + 30_000;
-      while (Date.now() < deadline && calls(result) < expected) {
+      while (Date.now() < deadline && Number((await meterTotal(request, 'api_calls', from, to)) ?? 0) < expected) {
         await new Promise((resolve) => setTimeout(resolve, 250));
-        result = await usage(gateway, key, from, to);
       }
+      const reports = [];
+      for (const meter of DEMO_METERS) reports.push(await readMeterUsage(request, meter, from, to));
 
+      const seedsQuery = 'query { me { id name } usage(metric: \\"api_calls\\") { metric total periodStart periodEnd } }';
       console.log(`
 Polaris is running with demo data.
 
@@ -111,18 +112,19 @@ Polaris is running with demo data.
   Metrics       http://127.0.0.1:${DEFAULT_PORTS.ops.gateway}/metrics (gateway), :${DEFAULT_PORTS.ops.collector} collector, :${DEFAULT_PORTS.ops['sink-worker']} sink-worker, :${DEFAULT_PORTS.ops['rating-worker']} rating-worker
   Logs          ${logDir}
 
-Sent ${SAMPLE_EVENTS} events over the last 6 hours, then resent the first ${BATCH} (deduplicated).
-Usage over that range, read back through gateway → Usage gRPC → ClickHouse:
-${(result?.calls.rows ?? []).map((r) => `  api.request  ${r.subject.padEnd(8)} ${r.value.padStart(6)} calls`).join('\n')}
-${(result?.tokens.rows ?? []).map((r) => `  llm.tokens   ${r.subject.padEnd(8)} ${r.value.padStart(6)} tokens`).join('\n')}
+Sent ${events.length} events over the last 6 hours, then resent the first ${BATCH} (deduplicated).
+Usage from ${from} to ${to}, per meter, read back through gateway → Usage gRPC → ClickHouse rollups:
+${formatReports(reports)}
 
 Try:
   curl -s -X POST ${collector} \\
     -H 'Authorization: Bearer ${key}' -H 'Content-Type: application/cloudevents+json' \\
-    -d '{"specversion":"1.0","id":"my-first-event","source":"curl","type":"api.request","subject":"acme","data":{}}'
+    -d '{"specversion":"1.0","id":"my-first-event","source":"curl","type":"api.request","subject":"acme","data":{"user":{"id":"acme-user-9"},"latency_ms":42}}'
 
   curl -s -X POST ${gateway} -H 'Authorization: Bearer ${key}' -H 'Content-Type: application/json' \\
-    -d '{"query":"{ me { name } usage(eventType: \\"api.request\\", from: \\"${from}\\", to: \\"${to}\\", groupBySubject: true) { rows { subject value } } }"}'
+    -d '{"query":"${seedsQuery}"}'
+
+  npx polaris meter list --org demo      (what each meter measures; README "Meters")
 
 Press Ctrl-C to stop the services (the stack keeps running; npx polaris stack down stops it).`);
     });

@@ -160,8 +160,25 @@ export const DEFAULT_PORTS: SystemPorts = {
 export function localSpecs(ports: SystemPorts, shared: Record<string, string>): ServiceSpec[] {
   const loop = (p: number) => `127.0.0.1:${p}`;
   return [
-    { name: 'rating-worker', opsPort: ports.ops['rating-worker'], env: { ...shared, GRPC_PORT: String(ports.identityGrpc) } },
-    { name: 'sink-worker', opsPort: ports.ops['sink-worker'], env: { ...shared, GRPC_PORT: String(ports.usageGrpc) } },
+    // Shorter meter leases and syncs than the production defaults: on one machine a sink restart
+    // (e2e) should not hold a backfill back for 40 s, and a new meter should count within a second.
+    {
+      name: 'rating-worker',
+      opsPort: ports.ops['rating-worker'],
+      env: { ...shared, GRPC_PORT: String(ports.identityGrpc), METER_LEASE_TTL_MS: '15000', METER_LEASE_GRACE_MS: '5000' },
+    },
+    {
+      name: 'sink-worker',
+      opsPort: ports.ops['sink-worker'],
+      env: {
+        ...shared,
+        GRPC_PORT: String(ports.usageGrpc),
+        METERS_GRPC_ADDR: loop(ports.identityGrpc),
+        METER_CATALOG_SYNC_INTERVAL_MS: '1000',
+        METER_LEASE_SAFETY_MARGIN_MS: '5000',
+        BACKFILL_POLL_INTERVAL_MS: '500',
+      },
+    },
     {
       name: 'collector',
       opsPort: ports.ops.collector,
@@ -176,6 +193,7 @@ export function localSpecs(ports: SystemPorts, shared: Record<string, string>): 
         IDENTITY_GRPC_ADDR: loop(ports.identityGrpc),
         USAGE_GRPC_ADDR: loop(ports.usageGrpc),
         INGEST_GRPC_ADDR: loop(ports.ingestGrpc),
+        METERS_GRPC_ADDR: loop(ports.identityGrpc),
       },
     },
   ];

@@ -260,13 +260,17 @@ export class EventsConsumer {
     for (const unstamped of chunkByMonth(fresh, (c) => c.row.time)) {
       // Stamped per attempt, just before the insert: a lease that ran out meanwhile makes this
       // throw, and the retry stamps again with a fresh catalog.
-      const chunk = this.opts.meters ? await this.opts.meters.stamp(unstamped) : unstamped;
-      const refused = await storeIsolating(chunk, (set) => this.writer.insert(set.map((c) => c.row)), {
-        isDataError,
-        beforeAttempt,
-        onAttempt: () => attempts++,
-      });
-      insertRefused.push(...refused);
+      const stamped = this.opts.meters ? await this.opts.meters.stamp(unstamped) : { items: unstamped, release: () => undefined };
+      try {
+        const refused = await storeIsolating(stamped.items, (set) => this.writer.insert(set.map((c) => c.row)), {
+          isDataError,
+          beforeAttempt,
+          onAttempt: () => attempts++,
+        });
+        insertRefused.push(...refused);
+      } finally {
+        stamped.release();
+      }
     }
     return {
       inserted: fresh.length - insertRefused.length,

@@ -96,4 +96,29 @@ describe('CatalogLease', () => {
     const lease = new CatalogLease({ sync, safetyMarginMs: 10_000, now: () => 0 });
     await expect(lease.leased()).rejects.toThrow('not longer than');
   });
+
+  it('keeps the lease on the oldest revision stamped on an insert still in flight, until it is released', async () => {
+    const sent: Array<string | undefined> = [];
+    let revision = 3;
+    const lease = new CatalogLease({
+      sync: async (holding) => {
+        sent.push(holding);
+        return { revision: String(revision), leaseTtlMs: 30_000, versions: [] };
+      },
+      safetyMarginMs: 1_000,
+      now: () => 0,
+    });
+    const snapshot = await lease.leased();
+    const releaseFirst = lease.hold(snapshot.revision); // an INSERT stamped at revision 3 is in flight
+    revision = 4; // a meter is created meanwhile
+    const newer = await lease.refresh();
+    const releaseSecond = lease.hold(newer.revision);
+    await lease.refresh();
+    releaseFirst();
+    releaseFirst(); // twice is once
+    await lease.refresh();
+    releaseSecond();
+    await lease.refresh();
+    expect(sent).toEqual([undefined, '3', '3', '4', undefined]);
+  });
 });

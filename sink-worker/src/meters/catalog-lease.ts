@@ -9,8 +9,11 @@ export interface CatalogSync {
 }
 
 export interface CatalogLeaseOptions {
-  /** One MeterCatalog.SyncCatalog call (with take_lease). */
-  sync: () => Promise<CatalogSync>;
+  /**
+   * One MeterCatalog.SyncCatalog call (with take_lease), telling the service the oldest revision
+   * still stamped on an INSERT in flight, if any: the lease must keep holding it.
+   */
+  sync: (holdingRevision: string | undefined) => Promise<CatalogSync>;
   /**
    * A lease is not used in its last `safetyMarginMs`: an insert started just before the deadline
    * must land before the catalog service counts the lease as gone (it adds its own grace).
@@ -36,6 +39,8 @@ export class CatalogLease {
   private snapshot: MeterCatalogSnapshot | undefined;
   private deadline = 0;
   private inFlight: Promise<MeterCatalogSnapshot> | undefined;
+  /** Revisions stamped on inserts not finished yet, with how many of each. */
+  private readonly held = new Map<bigint, number>();
   private readonly now: () => number;
 
   constructor(private readonly opts: CatalogLeaseOptions) {
@@ -50,6 +55,32 @@ export class CatalogLease {
   async leased(): Promise<MeterCatalogSnapshot> {
     if (this.snapshot && this.now() < this.deadline - this.opts.safetyMarginMs) return this.snapshot;
     return this.refresh();
+  }
+
+  /**
+   * Marks `revision` as stamped on an insert in flight until the returned release is called
+   * (once the insert has succeeded or failed). Until then every sync tells the catalog service to
+   * keep the lease on it: a backfill of a newer version must not start reading while an insert
+   * stamped without that version may still land.
+   */
+  hold(revision: string): () => void {
+    const r = BigInt(revision);
+    this.held.set(r, (this.held.get(r) ?? 0) + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const n = (this.held.get(r) ?? 1) - 1;
+      if (n === 0) this.held.delete(r);
+      else this.held.set(r, n);
+    };
+  }
+
+  /** The oldest revision held by an insert in flight, if any. */
+  oldestHeld(): string | undefined {
+    let oldest: bigint | undefined;
+    for (const r of this.held.keys()) if (oldest === undefined || r < oldest) oldest = r;
+    return oldest?.toString();
   }
 
   /** Syncs now (one call at a time; concurrent callers share it). */
@@ -72,7 +103,7 @@ export class CatalogLease {
 
   private async syncOnce(): Promise<MeterCatalogSnapshot> {
     const sentAt = this.now();
-    const answer = await this.opts.sync();
+    const answer = await this.opts.sync(this.oldestHeld());
     if (answer.leaseTtlMs <= this.opts.safetyMarginMs) {
       throw new Error(`catalog lease of ${answer.leaseTtlMs} ms is not longer than the sink's safety margin of ${this.opts.safetyMarginMs} ms`);
     }

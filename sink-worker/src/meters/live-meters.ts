@@ -10,9 +10,18 @@ export interface Stampable {
   data: unknown;
 }
 
-/** The events consumer's view of live metering: stamp rows right before they are inserted. */
+/** Stamped rows, and what to call once their insert has ended (stored or failed). */
+export interface Stamped<T> {
+  items: T[];
+  release: () => void;
+}
+
+/**
+ * The events consumer's view of live metering: stamp rows right before they are inserted, and
+ * release the stamp once the insert attempt has ended, whatever its outcome.
+ */
 export interface MeterStamper {
-  stamp<T extends Stampable>(items: readonly T[]): Promise<T[]>;
+  stamp<T extends Stampable>(items: readonly T[]): Promise<Stamped<T>>;
 }
 
 export interface LiveMetersOptions {
@@ -69,13 +78,20 @@ export class LiveMeters implements MeterStamper {
     if (!this.lease.isValid()) throw new Error('no valid meter catalog lease (is the rating-worker reachable?)');
   }
 
-  async stamp<T extends Stampable>(items: readonly T[]): Promise<T[]> {
+  async stamp<T extends Stampable>(items: readonly T[]): Promise<Stamped<T>> {
     const snapshot = await this.lease.leased();
+    // Held until the insert ends: the lease keeps this revision meanwhile (CatalogLease.hold).
+    const release = this.lease.hold(snapshot.revision);
     const tally: StampTally = { valid: 0, invalid: 0 };
-    const stamped = items.map((item) => ({ ...item, row: stampMeterValues(item.row, item.data, snapshot, tally) }));
-    this.values.inc({ result: 'valid' }, tally.valid);
-    this.values.inc({ result: 'invalid' }, tally.invalid);
-    return stamped;
+    try {
+      const stamped = items.map((item) => ({ ...item, row: stampMeterValues(item.row, item.data, snapshot, tally) }));
+      this.values.inc({ result: 'valid' }, tally.valid);
+      this.values.inc({ result: 'invalid' }, tally.invalid);
+      return { items: stamped, release };
+    } catch (err) {
+      release();
+      throw err;
+    }
   }
 
   private async syncInBackground(): Promise<void> {

@@ -9,9 +9,9 @@ type Catalog = InstanceType<typeof MeterCatalogClient>;
 const PEER = 'meter catalog';
 
 /** MeterCatalog.SyncCatalog with a lease, as the sink's CatalogLease calls it. */
-export function catalogSyncVia(client: Catalog, instanceId: string, deadlineMs: number): () => Promise<CatalogSync> {
-  return async () => {
-    const res = await callUnary(PEER, client.syncCatalog.bind(client), { instanceId, takeLease: true }, deadlineMs);
+export function catalogSyncVia(client: Catalog, instanceId: string, deadlineMs: number): (holdingRevision: string | undefined) => Promise<CatalogSync> {
+  return async (holdingRevision) => {
+    const res = await callUnary(PEER, client.syncCatalog.bind(client), { instanceId, takeLease: true, holdingRevision: holdingRevision ?? '' }, deadlineMs);
     return {
       revision: res.revision,
       leaseTtlMs: res.leaseTtlMs,
