@@ -178,13 +178,9 @@ describe('meters: bad and hostile input', () => {
     });
   });
 
-  // KNOWN BUG (reported, not fixed here: postgres/src/meters is outside this change): a NUL
-  // character in a slug looked up or in a meter's name or description reaches PostgreSQL, which
-  // refuses it (22021 invalid byte sequence), and the client gets a 500 `internal` instead of a
-  // 4xx naming the field. `it.fails` keeps the reproduction running: once the repository refuses
-  // NUL by field (and answers meter_not_found for a slug that cannot exist), this test passes
-  // its assertions, `it.fails` reports it, and it should become a plain `it`.
-  it.fails('a NUL character in a slug, a name or a description: a 4xx naming the field (KNOWN BUG: 500 today)', async () => {
+  // Was a 500: PostgreSQL refuses a NUL in text (22021). The repository now refuses it by field,
+  // and a slug that could never exist is not found without asking the database.
+  it('a NUL character in a slug, a name or a description: a 4xx naming the field, never a 500', async () => {
     const slugs = await meterSlugs(gatewayUrl, tenant.apiKey);
     expectRefused(await usage({ metric: NUL }), 'usage of metric NUL', 'meter_not_found', 'metric');
     expectRefused(await graphqlAt(gatewayUrl, tenant.apiKey, 'query($s: String!) { meter(slug: $s) { id } }', { s: NUL }), 'meter(slug: NUL)', 'meter_not_found', 'slug');

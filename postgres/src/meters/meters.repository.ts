@@ -8,7 +8,7 @@ import { parseFirstRow, parseRows } from '../rows';
 import { inTransaction, type Transactable } from '../transaction';
 import { backfillRange } from './backfill-range';
 import { bumpCatalogRevision, endActiveRuns, retireVersions } from './catalog-changes';
-import { meterArchived, meterDescription, meterName, meterNotFound, requireOrganization } from './meter-input';
+import { isPossibleSlug, meterArchived, meterDescription, meterName, meterNotFound, requireOrganization } from './meter-input';
 import { METER_COLUMNS, meterRowSchema, meterVersionSchema, VERSION_COLUMNS, type Meter, type MeterRow, type MeterVersion } from './meter-records';
 import { meterViews } from './meter-views';
 import { decodePageToken, encodePageToken, pageSize } from './page-token';
@@ -74,6 +74,7 @@ async function queueRun(tx: Queryable, organizationId: string, versionId: string
 /** The meter, locked for the rest of the transaction: changes to one meter happen one at a time. */
 export async function lockMeter(tx: Queryable, organizationId: string, slug: string): Promise<MeterRow> {
   requireOrganizationId(organizationId);
+  if (!isPossibleSlug(slug)) throw meterNotFound(slug);
   const { rows } = await tx.query(`SELECT ${METER_COLUMNS} FROM meters m WHERE m.organization_id = $1 AND m.slug = $2 FOR UPDATE`, [organizationId, slug]);
   const meter = parseFirstRow('meters.lock', meterRowSchema, rows);
   if (!meter) throw meterNotFound(slug);
@@ -225,6 +226,7 @@ async function list(db: Queryable, input: ListMetersInput): Promise<{ meters: Me
 /** The organization's meter with this slug, archived or not. */
 async function get(db: Queryable, input: { organizationId: string; slug: string }): Promise<Meter> {
   requireOrganizationId(input.organizationId);
+  if (!isPossibleSlug(input.slug)) throw meterNotFound(input.slug);
   const { rows } = await db.query(`SELECT ${METER_COLUMNS} FROM meters m WHERE m.organization_id = $1 AND m.slug = $2`, [input.organizationId, input.slug]);
   const meter = parseFirstRow('meters.get', meterRowSchema, rows);
   if (!meter) throw meterNotFound(input.slug);
