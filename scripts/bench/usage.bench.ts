@@ -9,14 +9,14 @@
 import { randomUUID } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { ClickHouseLogLevel, createClient } from '@clickhouse/client';
-import { clickhouseConfigSchema, createClickHouseReader, sqlString, type ClickHouseClient } from '@polaris/clickhouse';
+import { clickhouseConfigSchema, createClickHouseReader, sqlString, type ClickHouseClient, type ClickHouseReader } from '@polaris/clickhouse';
 import { loadBenchConfig } from './support/bench-config';
 import { Cleanup, clickhouseVersion, machineConditions, newRunId, runBench, throwawayDatabase } from './support/bench-system';
 import { preflight } from './support/preflight';
 import { formatBenchTable, ms, percentile, perSecond, rate, timeRuns } from './support/stats';
 import { mebibytes, runningMerges, tableSizes } from './support/table-sizes';
 import { loadUsageDataset, usageDataset, type UsageDataset } from './support/usage-dataset';
-import { rawQuery, rollupQuery, usageScenarios } from './support/usage-scenarios';
+import { rawQuery, rollupQuery, usageScenarios, type UsageScenario } from './support/usage-scenarios';
 
 /** Untimed runs before the timed ones: the first answers pay for cold caches and connections. */
 const ROLLUP_WARMUP = 2;
@@ -72,6 +72,30 @@ async function load(client: ClickHouseClient, ds: UsageDataset) {
     (inserted) => console.log(`  ${rate(inserted)} / ${rate(ds.events)} events (${Math.round((100 * inserted) / ds.events)}%) in ${ms(performance.now() - started)}`),
   );
   return { loadMs: performance.now() - started, chunks, peakMemory: await peakChunkMemory(client, queryIdPrefix) };
+}
+
+/** Times one question on the rollups (through `reads`) and on raw events (through `raw`), and compares the answers. */
+async function measure(scenario: UsageScenario, reads: ClickHouseReader, raw: ClickHouseReader) {
+  const runs = scenario.overReadCap ? Math.min(OVER_CAP_RUNS, cfg.usage.runs) : cfg.usage.runs;
+  process.stdout.write(`\n${scenario.name}: rollups ${runs} runs …`);
+  const rollup = await timeRuns(runs, ROLLUP_WARMUP, () => scenario.ask(rollupQuery, reads));
+  process.stdout.write(` raw ${cfg.usage.rawRuns} runs …`);
+  // No warm-up: each raw run reads every event of the range; the median absorbs a cold first one.
+  const fromRaw = await timeRuns(cfg.usage.rawRuns, 0, () => scenario.ask(rawQuery, raw));
+  const same = isDeepStrictEqual(rollup.answer.value, fromRaw.answer.value);
+  const r = [...rollup.latenciesMs].sort((a, b) => a - b);
+  const w = [...fromRaw.latenciesMs].sort((a, b) => a - b);
+  const p50 = percentile(r, 0.5);
+  const p95 = percentile(r, 0.95);
+  const rawP50 = percentile(w, 0.5);
+  const speedup = rawP50 / p50;
+  const row = [scenario.name, rate(rollup.answer.rows), String(runs), ms(p50), ms(p95), String(w.length), ms(rawP50), ms(w.at(-1) ?? Number.NaN), `${speedup.toFixed(1)}x`, same ? 'yes' : 'NO'];
+  const met = (ok: boolean) => (ok ? 'met' : 'NOT met');
+  const goal =
+    scenario.goalP95Ms === undefined
+      ? undefined
+      : `${scenario.name}: p95 ${ms(p95)} (goal ≤ ${scenario.goalP95Ms} ms: ${met(p95 <= scenario.goalP95Ms)}); raw ÷ rollup ${speedup.toFixed(1)}x (goal ≥ 20x: ${met(speedup >= 20)})`;
+  return { same, row, goal };
 }
 
 async function main(): Promise<string[]> {
@@ -130,27 +154,10 @@ questions (SUM, UTC windows; the last 30 days are ${new Date(ds.toMs - 30 * 86_4
   const results: string[][] = [];
   const goals: string[] = [];
   for (const scenario of usageScenarios(ds)) {
-    const runs = scenario.overReadCap ? Math.min(OVER_CAP_RUNS, cfg.usage.runs) : cfg.usage.runs;
-    process.stdout.write(`\n${scenario.name}: rollups ${runs} runs …`);
-    const rollup = await timeRuns(runs, ROLLUP_WARMUP, () => scenario.ask(rollupQuery, scenario.overReadCap ? unbounded : reads));
-    process.stdout.write(` raw ${cfg.usage.rawRuns} runs …`);
-    // No warm-up: each raw run reads every event of the range; the median absorbs a cold first one.
-    const raw = await timeRuns(cfg.usage.rawRuns, 0, () => scenario.ask(rawQuery, unbounded));
-    const same = isDeepStrictEqual(rollup.answer.value, raw.answer.value);
-    if (!same) failures.push(`${scenario.name}: the rollups' answer differs from the raw one`);
-    const r = [...rollup.latenciesMs].sort((a, b) => a - b);
-    const w = [...raw.latenciesMs].sort((a, b) => a - b);
-    const p50 = percentile(r, 0.5);
-    const p95 = percentile(r, 0.95);
-    const rawP50 = percentile(w, 0.5);
-    const speedup = rawP50 / p50;
-    results.push([scenario.name, rate(rollup.answer.rows), String(runs), ms(p50), ms(p95), String(w.length), ms(rawP50), ms(w.at(-1) ?? Number.NaN), `${speedup.toFixed(1)}x`, same ? 'yes' : 'NO']);
-    if (scenario.goalP95Ms !== undefined) {
-      const met = (ok: boolean) => (ok ? 'met' : 'NOT met');
-      goals.push(
-        `${scenario.name}: p95 ${ms(p95)} (goal ≤ ${scenario.goalP95Ms} ms: ${met(p95 <= scenario.goalP95Ms)}); raw ÷ rollup ${speedup.toFixed(1)}x (goal ≥ 20x: ${met(speedup >= 20)})`,
-      );
-    }
+    const measured = await measure(scenario, scenario.overReadCap ? unbounded : reads, unbounded);
+    if (!measured.same) failures.push(`${scenario.name}: the rollups' answer differs from the raw one`);
+    results.push(measured.row);
+    if (measured.goal) goals.push(measured.goal);
   }
   console.log(`\n\nlatency of each answer (rollups: ${ROLLUP_WARMUP} warm-up runs, then timed; raw: timed from the first run)\n`);
   console.log(formatBenchTable(['scenario', 'rows', 'runs', 'p50', 'p95', 'raw runs', 'raw p50', 'raw max', 'raw ÷ rollup (p50)', 'same answer'], results));
