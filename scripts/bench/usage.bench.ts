@@ -89,6 +89,8 @@ async function measure(scenario: UsageScenario, reads: ClickHouseReader, raw: Cl
   const p95 = percentile(r, 0.95);
   const rawP50 = percentile(w, 0.5);
   const speedup = rawP50 / p50;
+  // Each result as soon as it is known: a run cut short still leaves what it measured.
+  process.stdout.write(` p50 ${ms(p50)}, p95 ${ms(p95)}; raw p50 ${ms(rawP50)} (${speedup.toFixed(1)}x); ${same ? 'same answer' : 'ANSWERS DIFFER'}`);
   const row = [scenario.name, rate(rollup.answer.rows), String(runs), ms(p50), ms(p95), String(w.length), ms(rawP50), ms(w.at(-1) ?? Number.NaN), `${speedup.toFixed(1)}x`, same ? 'yes' : 'NO'];
   const met = (ok: boolean) => (ok ? 'met' : 'NOT met');
   const goal =
