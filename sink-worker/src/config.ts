@@ -34,9 +34,11 @@ export const sinkWorkerConfigSchema = withKafkaConfig(
       /** How often the sink syncs the meter catalog in the background: a new meter counts live within this. */
       METER_CATALOG_SYNC_INTERVAL_MS: z.coerce.number().int().positive().default(5_000),
       /**
-       * The sink stops stamping rows with a catalog lease this long before it expires, so an
-       * insert started on it lands first. Must be below the rating-worker's METER_LEASE_TTL_MS,
-       * and the ClickHouse insert timeout should be below it too (docs/meters.md).
+       * The sink stops stamping rows with a catalog lease this long before it expires. Must be
+       * below the rating-worker's METER_LEASE_TTL_MS. While the sink lives, an insert in flight
+       * keeps its revision leased whatever its duration (holding_revision); this margin plus the
+       * rating-worker's METER_LEASE_GRACE_MS is what covers an insert left running by a sink that
+       * died (docs/meters.md).
        */
       METER_LEASE_SAFETY_MARGIN_MS: z.coerce.number().int().positive().default(10_000),
       /** Deadline of one call to the rating-worker. */

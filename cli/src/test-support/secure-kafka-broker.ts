@@ -6,6 +6,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
+import { z } from 'zod';
+import { loadConfig } from '@polaris/shared/config';
 import { eventually } from '@polaris/shared/testing';
 
 const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
@@ -50,12 +52,16 @@ function certificates(dir: string): { caFile: string; keystore: string } {
   return { caFile: file('ca.pem'), keystore: file('keystore.pem') };
 }
 
+/** Where the local stack keeps its state, as `polaris stack` reads it (scripts/src/config.ts). */
+const stackDirSchema = z.object({ POLARIS_STACK_DIR: z.string().default(path.join(repoRoot, '.stack')) });
+
 /**
  * Starts the broker from the local stack's Kafka jars (`npx polaris stack up` downloads them to
  * .stack/kafka/libs, or $POLARIS_STACK_DIR/kafka/libs) and waits until it answers.
  */
 export async function startSecureKafkaBroker(): Promise<SecureKafkaBroker> {
-  const libs = path.join(process.env.POLARIS_STACK_DIR ?? path.join(repoRoot, '.stack'), 'kafka', 'libs');
+  const { POLARIS_STACK_DIR } = loadConfig(stackDirSchema);
+  const libs = path.join(POLARIS_STACK_DIR, 'kafka', 'libs');
   if (!existsSync(libs)) throw new Error(`no Kafka jars in ${libs}: run \`npx polaris stack up\` first`);
   const dir = mkdtempSync(path.join(tmpdir(), 'polaris-secure-kafka-'));
   const [plain, secure, controller] = [await freePort(), await freePort(), await freePort()];
