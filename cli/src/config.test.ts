@@ -7,6 +7,7 @@ describe('loadOperatorConfig', () => {
       postgres: { url: 'postgres://polaris:polaris@127.0.0.1:55432/polaris' },
       clickhouse: { url: 'http://127.0.0.1:58123', database: 'polaris', username: 'default', password: '' },
       kafka: { brokers: ['127.0.0.1:59092'], replicationFactor: 1 },
+      ratingWorker: {},
     });
   });
 
@@ -32,5 +33,15 @@ describe('loadOperatorConfig', () => {
     const config = loadOperatorConfig({ KAFKA_SSL: 'true', KAFKA_SASL_MECHANISM: 'scram-sha-256', KAFKA_SASL_USERNAME: 'polaris', KAFKA_SASL_PASSWORD: 'p' });
     expect(config.kafka).toMatchObject({ ssl: true, sasl: { mechanism: 'scram-sha-256', username: 'polaris', password: 'p' } });
     expect(() => loadOperatorConfig({ KAFKA_SASL_USERNAME: 'polaris' })).toThrow(/KAFKA_SASL_MECHANISM: required/);
+  });
+
+  it('reads where the rating-worker is and the internal secret, both optional, checking the secret', () => {
+    const secret = 'x'.repeat(32);
+    expect(loadOperatorConfig({ RATING_WORKER_GRPC_ADDR: 'rating-worker:50053', INTERNAL_AUTH_SECRET: secret }).ratingWorker).toEqual({
+      grpcAddr: 'rating-worker:50053',
+      internalAuthSecret: secret,
+    });
+    expect(loadOperatorConfig({}, { RATING_WORKER_GRPC_ADDR: '127.0.0.1:50053', INTERNAL_AUTH_SECRET: secret }).ratingWorker.grpcAddr).toBe('127.0.0.1:50053');
+    expect(() => loadOperatorConfig({ INTERNAL_AUTH_SECRET: 'short' })).toThrow(/INTERNAL_AUTH_SECRET: too short/);
   });
 });

@@ -4,6 +4,7 @@
 export { createPool, postgresConfigSchema, type Pool, type PostgresConfig, type Queryable } from './pool';
 export { organizations, organizationSchema, isOrganizationId, type Organization } from './identity/organizations.repository';
 export { apiKeys, apiKeySchema, type ApiKey, type ApiKeyWithOrganization } from './identity/api-keys.repository';
+export { organizationRateLimits, type OrganizationRateLimit } from './identity/organization-rate-limits.repository';
 export { SLUG_PATTERN, slugify } from './identity/organization-slug';
 export { requireEntityName } from './identity/entity-name';
 export { inTransaction, type Transactable } from './transaction';
@@ -16,3 +17,18 @@ export { DAY_MS } from './meters/backfill-range';
 export type { BackfillSegment } from './meters/backfill-segments';
 export type { BackfillRun, BackfillRunState, Meter, MeterStatus, MeterVersion, VersionState } from './meters/meter-records';
 export { missingPostgresMigrations, pingPostgres } from './schema-version';
+export { customers, type CreateCustomerInput, type CustomerRef, type ListCustomersInput, type UpdateCustomerInput } from './billing/customers.repository';
+export {
+  plans, type CreatePlanInput, type CreatePlanVersionInput, type ListPlansInput, type PlanVersionRef, type UpdatePlanVersionInput,
+} from './billing/plans.repository';
+export {
+  subscriptions, type ChangeSubscriptionPlanInput, type CreateSubscriptionInput, type ListSubscriptionsInput, type SubscriptionRef,
+} from './billing/subscriptions.repository';
+export { currentPeriod, scheduleOf } from './billing/subscription-periods';
+export type { Customer, Plan, PlanVersion, Subscription, SubscriptionPhase } from './billing/billing-records';
+export { invoices, type BilledHistory, type BilledPeriod, type ListInvoicesInput } from './billing/invoices.repository';
+export type { ClaimOutcome, InvoiceComputation } from './billing/invoice-rating';
+export type { InvoiceSummary } from './billing/invoice-rows';
+export { invalidTransition as invalidInvoiceTransition, invoiceBusy } from './billing/invoice-errors';
+export { billingCycle, type ActiveSubscription, type DuePeriod, type OpenedPeriod, type RatedParty, type RatedVersion } from './billing/billing-cycle.repository';
+export type { Invoice, InvoiceEvent, InvoiceLine, InvoiceLineKind, InvoiceStatus } from './billing/billing-records';

@@ -1,6 +1,6 @@
 // Public face of the generated contracts. Generated code lives in ../gen (npm run generate).
 export {
-  IdentityService, IdentityClient, Organization, ValidateApiKeyRequest, ValidateApiKeyResponse, GetOrganizationRequest,
+  IdentityService, IdentityClient, Organization, ValidateApiKeyRequest, ValidateApiKeyResponse, GetOrganizationRequest, EventRateLimit,
   type IdentityServer,
 } from '../gen/polaris/v1/identity';
 export { IngestService, IngestClient, PublishRequest, PublishResponse, CloudEvent, type IngestServer } from '../gen/polaris/v1/ingest';
@@ -17,3 +17,12 @@ export {
   CompleteBackfillRequest, FailBackfillRequest,
   type MetersServer, type MeterCatalogServer,
 } from '../gen/polaris/v1/meters';
+export {
+  CustomersService, CustomersClient, PlansService, PlansClient, SubscriptionsService, SubscriptionsClient, InvoicesService, InvoicesClient,
+  PriceModel, BillingAnchor, Customer, CustomerRef, CreateCustomerRequest, ListCustomersRequest, ListCustomersResponse, UpdateCustomerRequest,
+  CustomerSubjectsRequest, PriceTier, Price, PlanVersion, Plan, CreatePlanRequest, GetPlanRequest, ListPlansRequest, ListPlansResponse,
+  CreatePlanVersionRequest, PlanVersionRef, UpdatePlanVersionRequest, SubscriptionPhase, Subscription, SubscriptionRef,
+  CreateSubscriptionRequest, ListSubscriptionsRequest, ListSubscriptionsResponse, ChangeSubscriptionPlanRequest, TierPiece, InvoiceLine,
+  InvoiceEvent, Invoice, InvoiceRef, InvoiceActionRequest, ListInvoicesRequest, ListInvoicesResponse,
+  type CustomersServer, type PlansServer, type SubscriptionsServer, type InvoicesServer,
+} from '../gen/polaris/v1/billing';

@@ -11,7 +11,7 @@ export const ratingWorkerConfigSchema = baseConfigSchema
     OPS_PORT: z.coerce.number().int().min(0).max(65535).default(SERVICE_PORTS['rating-worker'].ops),
     GRPC_HOST: z.string().default('127.0.0.1'),
     GRPC_PORT: z.coerce.number().int().min(0).max(65535).default(SERVICE_PORTS['rating-worker'].grpc),
-    // Parsed now so every deployment already carries it: the BullMQ rating jobs use it next.
+    // The BullMQ rating queue (unused with RATING_ENABLED=false).
     REDIS_URL: z.string().regex(/^rediss?:\/\//, 'expected a redis:// URL').default('redis://127.0.0.1:56379'),
     // The meter catalog (docs/meters.md, "Catalog revisions, leases and backfill").
     // How long a sink's catalog lease lasts; sinks re-sync well within it.
@@ -23,6 +23,37 @@ export const ratingWorkerConfigSchema = baseConfigSchema
     BACKFILL_CLAIM_TTL_MS: z.coerce.number().int().min(1_000).default(60_000),
     // Runs of one range whose workers stopped reporting, before the backfill fails instead.
     BACKFILL_MAX_ATTEMPTS: z.coerce.number().int().min(1).default(5),
+  })
+  .extend({
+    // The admin port: bull-board over the rating queues, for API keys with the `admin` scope
+    // (rating-worker/src/admin/). Loopback by default; 0 serves no board at all.
+    ADMIN_HOST: z.string().default('127.0.0.1'),
+    ADMIN_PORT: z.coerce.number().int().min(0).max(65535).default(SERVICE_PORTS['rating-worker'].admin),
+  })
+  .extend({
+    // Rating (docs/billing.md, "Rating"). Usage comes from the sink-worker's Usage.QueryMeter.
+    USAGE_GRPC_ADDR: z.string().default(`127.0.0.1:${SERVICE_PORTS['sink-worker'].grpc}`),
+    USAGE_GRPC_DEADLINE_MS: z.coerce.number().int().positive().default(30_000),
+    // false: this replica serves gRPC only (no rating queue, worker or scan; no Redis needed).
+    RATING_ENABLED: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
+    // How often the rating-scan job scheduler looks for due periods and drafts to finalize.
+    RATING_SCAN_INTERVAL_MS: z.coerce.number().int().min(1_000).default(60_000),
+    // How long after a period's end it is rated: events still in the broker land first.
+    RATING_SETTLE_MS: z.coerce.number().int().min(0).default(300_000),
+    // How long after a period's end its draft is finalized.
+    INVOICE_GRACE_MS: z.coerce.number().int().min(0).default(3_600_000),
+    // Late usage is looked for in periods that ended this many days before (the collector's backdating limit).
+    LATE_USAGE_LOOKBACK_DAYS: z.coerce.number().int().min(0).max(366).default(35),
+    RATING_CONCURRENCY: z.coerce.number().int().min(1).max(1_000).default(8),
+    RATING_JOB_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(8),
+    // The first retry's delay; each next one doubles it (8 attempts: about 42 minutes in all).
+    RATING_BACKOFF_MS: z.coerce.number().int().min(100).default(10_000),
+    // How long a worker's claim on a draft lasts if it dies mid-computation (a finished one releases it).
+    RATING_CLAIM_TTL_MS: z.coerce.number().int().min(1_000).default(300_000),
+    // The Redis key prefix of the rating queue. Rating-workers that share a Redis but not a
+    // database must each have their own (a job names rows of one database only), so when unset it
+    // is derived from the database name: `bull-<database>` (rating-queue.ts, queuePrefixFor).
+    RATING_QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . - only').optional(),
   })
   .extend(postgresConfigSchema.shape);
 

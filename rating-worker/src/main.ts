@@ -7,9 +7,15 @@ import { loadRatingWorkerConfig } from './config';
 import { identityService } from './identity/identity.grpc';
 import { meterCatalogService } from './meters/meter-catalog.grpc';
 import { metersService } from './meters/meters.grpc';
+import { customersService } from './billing/customers.grpc';
+import { plansService } from './billing/plans.grpc';
+import { subscriptionsService } from './billing/subscriptions.grpc';
+import { invoicesService } from './billing/invoices.grpc';
+import { startRating } from './rating/rating-service';
+import { startAdminPort } from './admin';
 
-// The rating-worker owns PostgreSQL. Today it serves polaris.v1.Identity, polaris.v1.Meters and
-// polaris.v1.MeterCatalog; the BullMQ rating jobs join it here when invoicing lands.
+// The rating-worker owns PostgreSQL. It serves polaris.v1.Identity, Meters, MeterCatalog and the
+// billing services, and runs the BullMQ rating jobs that turn usage into invoices (docs/billing.md).
 await runService({
   name: 'rating-worker',
   loadConfig: loadRatingWorkerConfig,
@@ -17,6 +23,9 @@ await runService({
     const pool = createPool(config, 'rating-worker');
     pool.on('error', (err) => logger.error({ err }, 'idle postgres client error'));
     const unary = createUnaryWrapper(logger, registry);
+    const auth = createInternalAuth(config, 'rating-worker');
+    // Usage client, rater, and (RATING_ENABLED) the rating queue, its worker and the scan schedule.
+    const rating = startRating({ config, pool, auth, logger, registry });
     const grpc = await startGrpcServer({
       host: config.GRPC_HOST,
       port: config.GRPC_PORT,
@@ -29,14 +38,24 @@ await runService({
           claimTtlMs: config.BACKFILL_CLAIM_TTL_MS,
           maxAttempts: config.BACKFILL_MAX_ATTEMPTS,
         }),
+        customersService(pool, unary),
+        plansService(pool, unary),
+        subscriptionsService(pool, unary),
+        invoicesService(pool, rating.rater, unary),
       ],
-      auth: createInternalAuth(config, 'rating-worker'),
+      auth,
       logger,
     });
+    // bull-board over the rating queue, for admin API keys (ADMIN_PORT; rating-worker/src/admin/).
+    const admin = await startAdminPort({ config, queues: rating.queue ? [rating.queue] : [], db: pool, logger });
     return {
-      checks: [{ name: 'postgres', check: () => pingPostgres(pool) }],
+      checks: [{ name: 'postgres', check: () => pingPostgres(pool) }, ...rating.checks],
       parts: [
         { name: 'grpc', stop: () => grpc.stop(config.SHUTDOWN_TIMEOUT_MS / 2) },
+        // Before the rating jobs: the board reads through the queue's Redis connection.
+        ...admin,
+        // The rating worker finishes its jobs (worker.close) before the pool they use closes.
+        ...rating.parts,
         { name: 'postgres', stop: () => pool.end() },
       ],
     };

@@ -7,7 +7,7 @@ describe('parseScopes', () => {
   });
 
   it('rejects unknown and empty lists', () => {
-    expect(() => parseScopes('events:write,admin')).toThrow(/unknown scope\(s\) admin/);
+    expect(() => parseScopes('events:write,root')).toThrow(/unknown scope\(s\) root/);
     expect(() => parseScopes(' , ')).toThrow(/at least one scope/);
   });
 });

@@ -18,7 +18,29 @@ export interface MethodAccess {
 /** The access rule of every method of a service, by the method's name in its definition (`getOrganization`). */
 export type ServiceAccess = Readonly<Record<string, MethodAccess>>;
 
-/** Whether the method's empty request (all defaults, as ts-proto decodes it) has the field; true when that cannot be told. */
+/**
+ * Requests that name one resource by a reference message (`UpdateCustomerRequest.customer`,
+ * `ChangeSubscriptionPlanRequest.subscription`, `UpdatePlanVersionRequest.version`) carry the
+ * organization_id inside that reference, not beside it.
+ */
+const ORGANIZATION_REFS = ['customer', 'subscription', 'version'] as const;
+
+/** The organization a request acts for: its own `organizationId`, else its reference's. */
+function requestOrganizationId(request: unknown): unknown {
+  if (typeof request !== 'object' || request === null) return undefined;
+  if ('organizationId' in request) return request.organizationId;
+  for (const field of ORGANIZATION_REFS) {
+    const ref: unknown = (request as Record<string, unknown>)[field];
+    if (typeof ref === 'object' && ref !== null && 'organizationId' in ref) return ref.organizationId;
+  }
+  return undefined;
+}
+
+/**
+ * Whether the method's empty request (all defaults, as ts-proto decodes it) has the field, or a
+ * reference that holds it (decoded empty as undefined, so only its presence can be seen); true
+ * when that cannot be told.
+ */
 function hasOrganizationId(method: MethodDefinition<unknown, unknown>): boolean {
   let empty: unknown;
   try {
@@ -26,7 +48,7 @@ function hasOrganizationId(method: MethodDefinition<unknown, unknown>): boolean 
   } catch {
     return true;
   }
-  return typeof empty === 'object' && empty !== null && 'organizationId' in empty;
+  return typeof empty === 'object' && empty !== null && ('organizationId' in empty || ORGANIZATION_REFS.some((field) => field in empty));
 }
 
 /**
@@ -62,7 +84,7 @@ export function authorizeCall(rule: MethodAccess, method: string, claims: Caller
     throw new PolarisError('permission_denied', 'caller_not_allowed', `${claims.caller} may not call ${method}`);
   }
   if (rule.organization === 'none') return;
-  const requested = requireOrganizationId(String((request as { organizationId?: unknown }).organizationId ?? ''));
+  const requested = requireOrganizationId(String(requestOrganizationId(request) ?? ''));
   if (claims.organizationId === undefined) {
     throw new PolarisError('permission_denied', 'organization_mismatch', `${method} acts for one organization, and the caller token names none`);
   }

@@ -5,9 +5,10 @@ import type { InternalAuthConfig } from './internal-auth-config';
 
 /**
  * The services that call internal gRPC: a token's `iss`, and what an access policy lists. A
- * newcomer (the operator CLI, say) is added here, then to the policies of what it may call.
+ * newcomer is added here, then to the policies of what it may call. `operator` is the polaris
+ * CLI, for the invoice actions that need usage (recompute, finalize, the estimate).
  */
-export const INTERNAL_CALLERS = ['collector', 'gateway', 'rating-worker', 'sink-worker'] as const;
+export const INTERNAL_CALLERS = ['collector', 'gateway', 'rating-worker', 'sink-worker', 'operator'] as const;
 export type InternalCaller = (typeof INTERNAL_CALLERS)[number];
 
 /** How long a minted token lives: one call's transit plus clock skew, not its whole deadline. */

@@ -7,7 +7,7 @@ import { Histogram, type Registry } from 'prom-client';
 import type { Logger } from '../service/logger';
 import { asPolarisError, PolarisError } from '../errors';
 import { authorizeCall, checkAccessCoversService, type ServiceAccess } from './access-policy';
-import type { CallerClaims, InternalAuth } from './internal-token';
+import type { CallerClaims, InternalAuth, InternalCaller } from './internal-token';
 import { toServiceError } from './status';
 import { metadataGetter } from './trace-metadata';
 
@@ -75,6 +75,9 @@ function withTolerantDecoding(binding: GrpcServiceBinding): ServiceDefinition {
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
 
+/** The verified caller of each call in flight, for the handler's RpcContext (its `caller`). */
+const verifiedCallers = new WeakMap<object, InternalCaller>();
+
 /**
  * The binding's handlers behind its access rules: each call's token is verified (audience = the
  * service) and checked against the method's rule before the handler runs. A refusal is answered
@@ -100,7 +103,10 @@ function withAccessChecks(binding: GrpcServiceBinding, auth: InternalAuth, logge
         };
         check()
           .then(
-            () => handler(call, callback),
+            () => {
+              if (claims) verifiedCallers.set(call, claims.caller);
+              handler(call, callback);
+            },
             (err: unknown) => {
               const perr = asPolarisError(err);
               logger.warn({ method: rpc, code: perr.code, caller: claims?.caller, tokenId: claims?.tokenId, reason: perr.message }, 'internal call refused');
@@ -190,6 +196,8 @@ export type UnaryWrapper = <Req, Res>(method: string, handler: (request: Req, ct
 export interface RpcContext {
   /** Time left before the caller's deadline, if it set one. */
   deadline?: Date;
+  /** The calling service, as its verified token names it (e.g. for an audit trail). */
+  caller?: InternalCaller;
 }
 
 /**
@@ -218,7 +226,8 @@ export function createUnaryWrapper(logger: Logger, registry: Registry): UnaryWra
         let code = 'ok';
         try {
           const deadline = call.getDeadline();
-          const ctx: RpcContext = deadline instanceof Date ? { deadline } : {};
+          const caller = verifiedCallers.get(call);
+          const ctx: RpcContext = { ...(deadline instanceof Date ? { deadline } : {}), ...(caller ? { caller } : {}) };
           if (call.request instanceof UndecodableRequest) throw call.request.error;
           callback(null, await handler(call.request, ctx));
         } catch (err) {

@@ -11,6 +11,7 @@ const grpcStatusByKind: Record<ErrorKind, status> = {
   failed_precondition: status.FAILED_PRECONDITION,
   payload_too_large: status.RESOURCE_EXHAUSTED,
   unsupported_media_type: status.INVALID_ARGUMENT,
+  rate_limited: status.RESOURCE_EXHAUSTED,
   unavailable: status.UNAVAILABLE,
   internal: status.INTERNAL,
 };

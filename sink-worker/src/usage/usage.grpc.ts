@@ -17,7 +17,7 @@ export function usageService(meters: { reader: MeterUsageReader; lookup: MeterLo
     name: 'polaris.v1.Usage',
     definition: UsageService,
     access: {
-      queryMeter: { callers: ['gateway'], organization: 'request' },
+      queryMeter: { callers: ['gateway', 'rating-worker'], organization: 'request' },
     },
     implementation: {
       queryMeter: unary<QueryMeterRequest, QueryMeterResponse>('polaris.v1.Usage/QueryMeter', async (req) => {
