@@ -1,9 +1,16 @@
-import { describe, expect, it } from 'vitest';
-import { createTenant } from './support/tenants';
+import { Agent } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import type { RunningSystem } from '@polaris/dev/launcher';
+import { createTenant, type Tenant } from './support/tenants';
 import { cloudEvent, eventually, postEvents } from './support/http';
-import { collectorUrl } from './support/ports';
+import { collectorUrl, E2E_PORTS } from './support/ports';
 import { storedCount, storedEvents } from './support/events-store';
 import { fuzzRequests, type FuzzRequest } from './support/fuzz-inputs';
+import { malformedRequest, slowRequest, type MalformedRequest } from './support/fuzz-malformed';
+import { freePort, hasExited, metric, serviceOf, startPrivate } from './support/private-services';
+import { sendHttp, sendSlowly, type RawAnswer } from './support/raw-http';
+import { createPrivateTopic, deleteTopicAndGroup, sumOffsets, topicEnds } from './support/topics';
 
 /** Fixed so a failure reproduces; FUZZ_SEED=<n> FUZZ_REQUESTS=<n> explore further. */
 const SEED = Number(process.env.FUZZ_SEED ?? 0x5eed2026);
@@ -96,4 +103,115 @@ describe('fuzzing POST /v1/events', () => {
     }, 'a fresh organization’s event to be stored after the fuzz run', 20_000);
     expect(row?.id).toBe(event.id);
   }, 300_000);
+});
+
+/** Malformed requests of the fast lane (fast-check, seeded like the test above), and of the slow one. */
+const MALFORMED_REQUESTS = Number(process.env.FUZZ_MALFORMED_REQUESTS ?? 10_000);
+const SLOW_REQUESTS = Number(process.env.FUZZ_SLOW_REQUESTS ?? 60);
+/** The private collector's request timeout: a stalled body is cut (408) after this. */
+const REQUEST_TIMEOUT_MS = 2_000;
+/** How much the collector's resident memory may grow over the run: bounded, whatever it was sent. */
+const RSS_GROWTH_BOUND = 256 * 1024 * 1024;
+/** And never near the memory limit its Kubernetes Deployment gives it (k8s/base/collector.yaml: 512Mi). */
+const RSS_CEILING = 448 * 1024 * 1024;
+
+describe('fuzzing POST /v1/events with malformed requests only (fast-check)', () => {
+  let system: RunningSystem | undefined;
+  let tenant: Tenant;
+  let topic: string;
+  let httpPort: number;
+  let opsPort: number;
+
+  beforeAll(async () => {
+    tenant = await createTenant();
+    // A topic of its own: whatever reached the broker would be in it.
+    topic = await createPrivateTopic('fuzz-malformed', 2);
+    httpPort = await freePort();
+    opsPort = await freePort();
+    system = await startPrivate('fuzz-malformed', [
+      {
+        name: 'collector',
+        opsPort,
+        env: {
+          HTTP_PORT: String(httpPort),
+          GRPC_PORT: String(await freePort()),
+          IDENTITY_GRPC_ADDR: `127.0.0.1:${E2E_PORTS.identityGrpc}`,
+          EVENTS_TOPIC: topic,
+          HTTP_REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS),
+          HTTP_HEADERS_TIMEOUT_MS: '1000',
+        },
+      },
+    ]);
+  }, 90_000);
+
+  afterAll(async () => {
+    await system?.stop();
+    if (topic) await deleteTopicAndGroup(topic, `${topic}-none`);
+  });
+
+  it(`answers ${MALFORMED_REQUESTS} + ${SLOW_REQUESTS} generated malformed requests with 4xx JSON errors only, publishes nothing, stays up with bounded memory`, async () => {
+    const fast = fc.sample(malformedRequest, { seed: SEED, numRuns: MALFORMED_REQUESTS });
+    const slow = fc.sample(slowRequest, { seed: SEED + 1, numRuns: SLOW_REQUESTS });
+    const collector = serviceOf(system, 'collector');
+    const rssBefore = await metric(opsPort, 'process_resident_memory_bytes');
+    const agent = new Agent({ keepAlive: true, maxSockets: IN_FLIGHT });
+    const answers: Array<{ request: MalformedRequest; answer: RawAnswer }> = [];
+    const lane = async (requests: MalformedRequest[], inFlight: number, send: (r: MalformedRequest, i: number) => Promise<RawAnswer>) => {
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: inFlight }, async () => {
+          for (let i = next++; i < requests.length; i = next++) {
+            const request = requests[i] as MalformedRequest;
+            answers.push({ request, answer: await send(request, i) });
+          }
+        }),
+      );
+    };
+    const started = Date.now();
+    await Promise.all([
+      lane(fast, IN_FLIGHT, (r) => sendHttp(httpPort, agent, tenant.apiKey, r)),
+      // Trickled bodies arrive in 4-9 pieces 60 ms apart, well within the request timeout.
+      lane(slow, 10, (r, i) => sendSlowly(httpPort, tenant.apiKey, r, 4 + (i % 6), 60)),
+    ]);
+    agent.destroy();
+    const seconds = (Date.now() - started) / 1000;
+    const rssAfter = await metric(opsPort, 'process_resident_memory_bytes');
+
+    const isJsonError = (text: string) => {
+      try {
+        const body = JSON.parse(text) as { error?: { code?: unknown; message?: unknown } };
+        return typeof body.error?.code === 'string' && typeof body.error.message === 'string';
+      } catch {
+        return false;
+      }
+    };
+    const byKind = new Map<string, Record<number, number>>();
+    for (const { request, answer } of answers) {
+      const counts = byKind.get(request.kind) ?? {};
+      counts[answer.status] = (counts[answer.status] ?? 0) + 1;
+      byKind.set(request.kind, counts);
+    }
+    const wrong = answers.filter(({ answer }) => answer.status < 400 || answer.status >= 500 || !isJsonError(answer.text));
+    const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+    console.log(`fuzz (malformed): seed=${SEED}, ${answers.length} requests in ${seconds.toFixed(1)} s`);
+    console.log(`fuzz (malformed): collector RSS ${mib(rssBefore)} before, ${mib(rssAfter)} after`);
+    console.log(`fuzz (malformed): status by kind ${JSON.stringify(Object.fromEntries([...byKind].sort()))}`);
+    const show = ({ request, answer }: (typeof answers)[number]) =>
+      `${request.kind} ${JSON.stringify(request.headers)} ${request.delivery} → ${answer.status} ${answer.text.slice(0, 200)}\n  body: ${request.body.slice(0, 200)}`;
+    if (wrong.length > 0) console.log(`fuzz (malformed): answers that are not a 4xx JSON error:\n${wrong.slice(0, 10).map(show).join('\n')}`);
+
+    expect(answers).toHaveLength(MALFORMED_REQUESTS + SLOW_REQUESTS);
+    expect(wrong.length, `not a 4xx JSON error (seed ${SEED}); first: ${wrong[0] ? show(wrong[0]) : ''}`).toBe(0);
+    // Up and answering: alive, and the same process as before the run.
+    expect(hasExited(collector)).toBe(false);
+    expect((await fetch(`http://127.0.0.1:${opsPort}/healthz`)).status).toBe(200);
+    expect(rssAfter - rssBefore).toBeLessThan(RSS_GROWTH_BOUND);
+    expect(rssAfter).toBeLessThan(RSS_CEILING);
+    // Nothing reached the broker.
+    expect(await metric(opsPort, 'collector_events_produced_total')).toBe(0);
+    expect(sumOffsets(await topicEnds(topic))).toBe(0);
+    // And it still takes a good event.
+    expect((await postEvents(tenant.apiKey, cloudEvent(), 'application/cloudevents+json', `http://127.0.0.1:${httpPort}`)).status).toBe(202);
+    expect(sumOffsets(await topicEnds(topic))).toBe(1);
+  }, 120_000);
 });

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
 import { localSpecs, POLARIS_SERVICE_NAMES, startServices } from '@polaris/dev/launcher';
-import { E2E_API_KEY_CACHE_TTL_MS } from './support/e2e-config';
+import { E2E_API_KEY_CACHE_TTL_MS, E2E_EVENT_MAX_AGE_DAYS } from './support/e2e-config';
 import { E2E_PORTS } from './support/ports';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -18,8 +18,16 @@ export default async function setup(): Promise<() => Promise<void>> {
     runFrom: 'bundle',
     repoRoot,
     logDir: join(repoRoot, '.stack', 'logs', 'e2e'),
-    // A short key cache so the revocation test does not wait out the 30 s default.
-    specs: localSpecs(E2E_PORTS, { LOG_LEVEL: 'info', SHUTDOWN_TIMEOUT_MS: '8000', API_KEY_CACHE_TTL_MS: String(E2E_API_KEY_CACHE_TTL_MS) }),
+    // A short key cache so the revocation test does not wait out the 30 s default. Events dated
+    // any time back: suites pin calendar days (time zones' DST days, leap days) that soon lie
+    // beyond the default 35 days; the default itself is tested on a collector of its own
+    // (e2e/rate-limits.e2e.test.ts).
+    specs: localSpecs(E2E_PORTS, {
+      LOG_LEVEL: 'info',
+      SHUTDOWN_TIMEOUT_MS: '8000',
+      API_KEY_CACHE_TTL_MS: String(E2E_API_KEY_CACHE_TTL_MS),
+      EVENT_MAX_AGE_DAYS: String(E2E_EVENT_MAX_AGE_DAYS),
+    }),
     readyDeadlineMs: 90_000,
   });
   // A service that hangs on SIGTERM or exits non-zero makes stop() reject, naming it with its

@@ -19,11 +19,17 @@ export interface Deployable {
   name: string;
   /** The image's command for it; the path is a scripts/build.mjs output. */
   command: readonly string[];
-  ports: { http?: number; grpc?: number; ops?: number };
+  ports: { http?: number; grpc?: number; ops?: number; admin?: number };
   /** Variables the process requires (optional ones such as OTEL_EXPORTER_OTLP_ENDPOINT are not listed). */
   env: readonly string[];
   /** The bind-address variables its config reads (also in `env`): every deployment sets each one explicitly. */
   bind: readonly string[];
+  /**
+   * gRPC address variables whose backend starts after this service, so docker-compose.yml gives
+   * no startup dependency on it (one would be a cycle): the caller copes with it being down (the
+   * rating jobs retry; the CLI run later by hand reports the failure).
+   */
+  calledWithoutWaiting?: readonly string[];
   /** Fixed values some variables must have. */
   fixed?: Readonly<Record<string, string>>;
   /** The schema its process reads its environment with: every variable set must be one it reads, and pass it. */
@@ -46,7 +52,7 @@ const common = ['LOG_LEVEL', 'OPS_PORT', 'SHUTDOWN_TIMEOUT_MS', 'OTEL_SERVICE_NA
 const internalAuth = ['INTERNAL_AUTH_SECRET'] as const;
 
 /** The variable holding the bind address of each named port (as PORT_ENV holds its number). */
-export const HOST_ENV = { http: 'HTTP_HOST', grpc: 'GRPC_HOST', ops: 'OPS_HOST' } as const;
+export const HOST_ENV = { http: 'HTTP_HOST', grpc: 'GRPC_HOST', ops: 'OPS_HOST', admin: 'ADMIN_HOST' } as const;
 export type PortName = keyof typeof HOST_ENV;
 
 const bindVariables = (configKeys: string[]): string[] => configKeys.filter((k) => k.endsWith('_HOST')).sort();
@@ -77,6 +83,8 @@ export const SERVICES: readonly Deployable[] = [
       'EVENTS_TOPIC',
       'IDENTITY_GRPC_ADDR',
       'PUBLISH_TIMEOUT_MS',
+      // The per-organization event rate limits are counted there.
+      'REDIS_URL',
     ],
   },
   {
@@ -107,7 +115,10 @@ export const SERVICES: readonly Deployable[] = [
     ports: SERVICE_PORTS['rating-worker'],
     bind: BIND_ENV['rating-worker'],
     config: ratingWorkerConfigSchema,
-    env: [...common, ...internalAuth, ...BIND_ENV['rating-worker'], 'GRPC_PORT', 'DATABASE_URL', 'REDIS_URL'],
+    // ADMIN_PORT: the queue board (bull-board), for admin API keys. USAGE_GRPC_ADDR: the rating
+    // jobs read usage through the sink-worker's Usage API; they retry while it is down.
+    env: [...common, ...internalAuth, ...BIND_ENV['rating-worker'], 'GRPC_PORT', 'ADMIN_PORT', 'DATABASE_URL', 'REDIS_URL', 'USAGE_GRPC_ADDR'],
+    calledWithoutWaiting: ['USAGE_GRPC_ADDR'],
   },
   {
     name: 'gateway',
@@ -184,6 +195,9 @@ export const MIGRATE: Deployable = {
   ports: {},
   // The CLI listens on nothing.
   bind: [],
+  // docker-compose.yml's migrate is also the CLI of `docker compose run` (the invoice commands call
+  // the rating-worker); migrate itself runs before every service.
+  calledWithoutWaiting: ['RATING_WORKER_GRPC_ADDR'],
   env: [
     'DATABASE_URL',
     'CLICKHOUSE_URL',
@@ -195,7 +209,13 @@ export const MIGRATE: Deployable = {
 };
 
 /** The env variable that carries each named port. */
-export const PORT_ENV = { http: 'HTTP_PORT', grpc: 'GRPC_PORT', ops: 'OPS_PORT' } as const;
+export const PORT_ENV = { http: 'HTTP_PORT', grpc: 'GRPC_PORT', ops: 'OPS_PORT', admin: 'ADMIN_PORT' } as const;
+
+/**
+ * Ports no Kubernetes Service exposes: ops is scraped per pod (and probed by the kubelet), admin
+ * (the rating-worker's queue board) is reached only with `kubectl port-forward`.
+ */
+export const PORTS_WITHOUT_SERVICE: readonly PortName[] = ['ops', 'admin'];
 
 /**
  * The address a deployment must give a bind variable: 0.0.0.0 where something outside the
@@ -206,11 +226,16 @@ export const PORT_ENV = { http: 'HTTP_PORT', grpc: 'GRPC_PORT', ops: 'OPS_PORT' 
  *   CAPABILITIES=sink) stays on loopback: nothing may call it.
  * - docker-compose.yml: http and grpc are reached from other containers and published ports; ops
  *   only by the healthcheck, which runs inside the container, so it stays on loopback.
+ * - admin (the rating-worker's queue board): in Kubernetes only `kubectl port-forward` reaches it,
+ *   and that connects to the pod's own loopback, so it binds loopback there and no pod can reach
+ *   it at all; in docker-compose it is published on the host's 127.0.0.1, which Docker forwards to
+ *   the container's interface, so it binds 0.0.0.0 there.
  * Throws for a bind variable of no known port: a new listener needs a decision here.
  */
 export function expectedBindAddress(d: Deployable, variable: string, platform: 'k8s' | 'compose'): string {
   const port = (Object.keys(HOST_ENV) as PortName[]).find((p) => HOST_ENV[p] === variable);
   if (!port) throw new Error(`${d.name}: ${variable} binds no port the deploy contract knows; add it to HOST_ENV`);
+  if (port === 'admin') return platform === 'compose' && d.ports.admin !== undefined ? '0.0.0.0' : '127.0.0.1';
   const reached = d.ports[port] !== undefined && !(platform === 'compose' && port === 'ops');
   return reached ? '0.0.0.0' : '127.0.0.1';
 }

@@ -27,6 +27,7 @@ import {
   K8S_WORKLOADS,
   MIGRATE,
   PORT_ENV,
+  PORTS_WITHOUT_SERVICE,
   type PortName,
 } from './deploy-contract';
 import {
@@ -255,7 +256,8 @@ describe('polaris-config', () => {
 });
 
 describe.each(K8S_WORKLOADS.map((svc) => [svc.name, svc] as const))('%s', (name, svc) => {
-  const servesTraffic = Object.keys(svc.ports).some((p) => p !== 'ops');
+  const servedPorts = (Object.keys(svc.ports) as PortName[]).filter((p) => !PORTS_WITHOUT_SERVICE.includes(p));
+  const servesTraffic = servedPorts.length > 0;
   const deployment = (): IDeployment & K8sObject => named('Deployment', name);
   const container = (): IContainer => onlyContainer(podSpecOf(deployment().spec?.template), name);
 
@@ -378,7 +380,8 @@ describe.each(K8S_WORKLOADS.map((svc) => [svc.name, svc] as const))('%s', (name,
       const id = `Service ${service.metadata?.name}`;
       for (const port of service.spec?.ports ?? []) {
         expect(containerPorts.has(String(port.targetPort)), `${id} port ${port.name} -> ${port.targetPort}`).toBe(true);
-        expect(port.name, 'the ops port is scraped per pod, not exposed').not.toBe('ops');
+        expect(PORTS_WITHOUT_SERVICE, `${id}: the ops port is scraped per pod, the admin port port-forwarded, neither exposed`).not.toContain(port.name);
+        expect(PORTS_WITHOUT_SERVICE, `${id} port ${port.name} -> ${port.targetPort}`).not.toContain(String(port.targetPort));
         if (port.name === 'grpc') {
           expect(service.spec?.clusterIP, `${id}: gRPC only through a headless Service`).toBe('None');
           expect(port.port, `${id}: a headless Service's port is the pod's`).toBe(containerPorts.get('grpc'));
@@ -386,7 +389,7 @@ describe.each(K8S_WORKLOADS.map((svc) => [svc.name, svc] as const))('%s', (name,
         exposed.push(port.name ?? '?');
       }
     }
-    expect(exposed.sort(), 'each serving port exposed once').toEqual(Object.keys(svc.ports).filter((p) => p !== 'ops').sort());
+    expect(exposed.sort(), 'each serving port exposed once').toEqual(servedPorts.sort());
   });
 });
 

@@ -142,6 +142,14 @@ describe('NetworkPolicies', () => {
     }
   });
 
+  // The queue board acts on every tenant's rating jobs: only `kubectl port-forward` reaches it (it
+  // binds the pod's loopback; k8s/deploy-contract.ts, expectedBindAddress), and no policy opens it.
+  it('let nobody reach an admin port', () => {
+    const withAdmin = K8S_WORKLOADS.filter((w) => w.ports.admin !== undefined);
+    expect(withAdmin.map((w) => w.name)).toEqual(['rating-worker']);
+    for (const w of withAdmin) expect(admitted(w.name, w.ports.admin ?? 0), `${w.name}:${w.ports.admin}`).toEqual([]);
+  });
+
   // cert-manager answers an HTTP-01 challenge from a solver pod it starts in the Ingress's
   // namespace, reached through the ingress controller; default-deny-ingress would block it and the
   // certificate would never be issued.

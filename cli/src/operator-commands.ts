@@ -2,13 +2,17 @@ import type { Command } from 'commander';
 import { registerApiKeyCommands } from './commands/api-key.command';
 import { registerDeadLetterCommands } from './commands/dead-letter.command';
 import { registerMeterCommands } from './commands/meter.command';
+import { registerCustomerCommands } from './commands/customer.command';
+import { registerPlanCommands } from './commands/plan.command';
+import { registerSubscriptionCommands } from './commands/subscription.command';
+import { registerInvoiceCommands } from './commands/invoice.command';
 import { registerMigrateCommand } from './commands/migrate.command';
 import { registerOrgCommands } from './commands/org.command';
 import type { OperatorConfig } from './config';
 
 /**
  * The commands operators run against a deployment: `migrate`, `org`, `api-key`, `meter`,
- * `dead-letter`.
+ * `customer`, `plan`, `subscription`, `invoice`, `dead-letter`.
  * `config` is called on first use, so `--help` works even with a broken environment.
  */
 export function registerOperatorCommands(program: Command, config: () => OperatorConfig): void {
@@ -16,5 +20,9 @@ export function registerOperatorCommands(program: Command, config: () => Operato
   registerOrgCommands(program, config);
   registerApiKeyCommands(program, config);
   registerMeterCommands(program, config);
+  registerCustomerCommands(program, config);
+  registerPlanCommands(program, config);
+  registerSubscriptionCommands(program, config);
+  registerInvoiceCommands(program, config);
   registerDeadLetterCommands(program, config);
 }

@@ -40,8 +40,35 @@ export const collectorConfigSchema = withKafkaConfig(baseConfigSchema.extend(int
    * than this alone is refused with 413 event_too_large.
    */
   PUBLISH_MAX_BATCH_BYTES: z.coerce.number().int().positive().default(1_000_000),
-  /** A validated key is trusted this long without asking Identity again (revocation delay). */
+  /** A validated key is trusted this long without asking Identity again (revocation delay; also how soon a new org limit applies). */
   API_KEY_CACHE_TTL_MS: z.coerce.number().int().min(0).default(30_000),
+  /**
+   * An event whose `time` is older than this is refused. Keep it at or under the rating-worker's
+   * LATE_USAGE_LOOKBACK_DAYS (35): an older event would be stored but never billed.
+   */
+  EVENT_MAX_AGE_DAYS: z.coerce.number().int().positive().default(35),
+  /** An event dated further ahead than this is refused (a client's clock bug, not usage). */
+  EVENT_MAX_FUTURE_HOURS: z.coerce.number().int().positive().default(24),
+  /** Where the per-organization event counts of the rate limits live (shared by every replica). */
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'expected a redis:// URL').default('redis://127.0.0.1:56379'),
+  /**
+   * The default limit of an organization without its own (`polaris org limits`): events per second
+   * on average; 0 = none. A third of what one collector replica publishes on 2 cores
+   * (bench:ingest), so one organization cannot take a replica to itself.
+   */
+  RATE_LIMIT_EVENTS_PER_SECOND: z.coerce.number().int().min(0).default(5_000),
+  /** The default limit's burst: the most events in any one second (at least the rate). */
+  RATE_LIMIT_BURST: z.coerce.number().int().positive().default(20_000),
+  /** While Redis is unreachable, events pass uncounted for this long, then get 503 until it is back. */
+  RATE_LIMIT_REDIS_GRACE_MS: z.coerce.number().int().min(0).default(60_000),
+}).superRefine((config, ctx) => {
+  if (config.RATE_LIMIT_EVENTS_PER_SECOND > 0 && config.RATE_LIMIT_BURST < config.RATE_LIMIT_EVENTS_PER_SECOND) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['RATE_LIMIT_BURST'],
+      message: `must be at least RATE_LIMIT_EVENTS_PER_SECOND (${config.RATE_LIMIT_EVENTS_PER_SECOND}): it is the most events in one second`,
+    });
+  }
 }));
 
 export type CollectorConfig = z.infer<typeof collectorConfigSchema>;

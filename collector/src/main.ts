@@ -5,11 +5,16 @@ import { createInternalAuth, createUnaryWrapper, insecureChannel, internalClient
 import { createKafka, kafkaConnection } from '@polaris/shared/kafka';
 import { ApiKeyAuthenticator } from '@polaris/shared/auth';
 import { IdentityClient } from '@polaris/proto';
+import { Redis } from 'ioredis';
 import { loadCollectorConfig } from './config';
 import { EventPublisher } from './publish/event-publisher';
 import { createHttpServer } from './http/http-server';
 import { registerEventsRoute } from './http/events.route';
 import { ingestService } from './ingest/ingest.grpc';
+import { EventRateLimiter } from './rate-limit/event-rate-limiter';
+
+/** A rate-limit count slower than this is treated as Redis being unreachable (the request is not held up). */
+const REDIS_COMMAND_TIMEOUT_MS = 500;
 
 await runService({
   name: 'collector',
@@ -35,6 +40,26 @@ await runService({
     const internalAuth = createInternalAuth(config, 'collector');
     const identity = new IdentityClient(config.IDENTITY_GRPC_ADDR, insecureChannel, internalClientOptions(internalAuth));
     const auth = new ApiKeyAuthenticator(identity, config.API_KEY_CACHE_TTL_MS);
+    const timeWindow = { maxAgeMs: config.EVENT_MAX_AGE_DAYS * 86_400_000, maxFutureMs: config.EVENT_MAX_FUTURE_HOURS * 3_600_000 };
+
+    // No offline queue: while Redis is away a count fails at once (and the limiter fails open or
+    // refuses) instead of waiting for a reconnect; ioredis keeps reconnecting in the background.
+    const redis = new Redis(config.REDIS_URL, {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      connectTimeout: 2_000,
+      commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
+      retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
+    });
+    const rateLimiter = new EventRateLimiter(
+      redis,
+      {
+        defaultLimit: config.RATE_LIMIT_EVENTS_PER_SECOND > 0 ? { eventsPerSecond: config.RATE_LIMIT_EVENTS_PER_SECOND, burst: config.RATE_LIMIT_BURST } : undefined,
+        redisGraceMs: config.RATE_LIMIT_REDIS_GRACE_MS,
+      },
+      logger,
+      registry,
+    );
 
     const http = createHttpServer({
       logger,
@@ -43,25 +68,30 @@ await runService({
       requestTimeoutMs: config.HTTP_REQUEST_TIMEOUT_MS,
       headersTimeoutMs: config.HTTP_HEADERS_TIMEOUT_MS,
     });
-    registerEventsRoute(http, { auth, publisher, maxEventsPerRequest: config.MAX_EVENTS_PER_REQUEST });
+    registerEventsRoute(http, { auth, publisher, rateLimiter, maxEventsPerRequest: config.MAX_EVENTS_PER_REQUEST, timeWindow });
     await http.listen({ host: config.HTTP_HOST, port: config.HTTP_PORT });
 
     const grpc = await startGrpcServer({
       host: config.GRPC_HOST,
       port: config.GRPC_PORT,
-      services: [ingestService(publisher, createUnaryWrapper(logger, registry), config.MAX_EVENTS_PER_REQUEST)],
+      services: [ingestService(publisher, createUnaryWrapper(logger, registry), config.MAX_EVENTS_PER_REQUEST, timeWindow)],
       auth: internalAuth,
       logger,
     });
 
     return {
-      checks: [{ name: 'broker', check: () => publisher.health() }],
+      // Redis is not critical: without it the collector fails open for a grace, then refuses.
+      checks: [
+        { name: 'broker', check: () => publisher.health() },
+        { name: 'rate-limit-redis', check: () => rateLimiter.ping(), critical: false },
+      ],
       // Stop taking requests, let in-flight publishes finish, then flush the producer.
       parts: [
         { name: 'http', stop: () => http.close() },
         { name: 'grpc', stop: () => grpc.stop(config.SHUTDOWN_TIMEOUT_MS / 2) },
         { name: 'publisher', stop: () => publisher.stop() },
         { name: 'identity-client', stop: async () => identity.close() },
+        { name: 'rate-limit-redis', stop: () => rateLimiter.close() },
       ],
     };
   },

@@ -5,3 +5,5 @@
 export const E2E_API_KEY_CACHE_TTL_MS = 1_000;
 /** How late a cache expiry may be noticed on a loaded 2-core machine: generous, but far below "never". */
 export const E2E_EXPIRY_MARGIN_MS = 4_000;
+/** The suite's collector takes events this old (about a century): tests pin calendar days of the past. */
+export const E2E_EVENT_MAX_AGE_DAYS = 36_500;

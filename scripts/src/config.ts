@@ -1,8 +1,10 @@
 import path from 'node:path';
 import { CliError, loadOperatorConfig, type OperatorConfig } from '@polaris/cli';
 import { ConfigError } from '@polaris/shared/config';
+import { SERVICE_PORTS } from '@polaris/shared/contracts';
 import { z } from 'zod';
 import { repoRoot } from './paths';
+import { localInternalAuthSecret } from './services/internal-auth-secret';
 
 const port = z.coerce.number().int().min(1).max(65535);
 
@@ -45,6 +47,10 @@ export function loadDevConfig(env: Record<string, string | undefined> = process.
       DATABASE_URL: `postgres://polaris:polaris@127.0.0.1:${e.POLARIS_POSTGRES_PORT}/polaris`,
       CLICKHOUSE_URL: `http://127.0.0.1:${e.POLARIS_CLICKHOUSE_HTTP_PORT}`,
       KAFKA_BROKERS: `127.0.0.1:${e.POLARIS_KAFKA_PORT}`,
+      // The invoice commands that ask the rating-worker reach the one `polaris demo` runs, with the
+      // secret this checkout's services are launched with (.stack/internal-auth-secret).
+      RATING_WORKER_GRPC_ADDR: `127.0.0.1:${SERVICE_PORTS['rating-worker'].grpc}`,
+      INTERNAL_AUTH_SECRET: localInternalAuthSecret(repoRoot),
     });
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;

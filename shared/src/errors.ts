@@ -12,6 +12,7 @@ export type ErrorKind =
   | 'failed_precondition'
   | 'payload_too_large'
   | 'unsupported_media_type'
+  | 'rate_limited'
   | 'unavailable'
   | 'internal';
 
@@ -40,6 +41,7 @@ const httpStatusByKind: Record<ErrorKind, number> = {
   failed_precondition: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
+  rate_limited: 429,
   unavailable: 503,
   internal: 500,
 };

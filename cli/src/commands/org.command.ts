@@ -29,4 +29,17 @@ export function registerOrgCommands(program: Command, config: () => OperatorConf
       const organizations = await withDatabase(config(), (db) => listOrganizations(db));
       console.log(options.json ? organizationsJson(organizations) : organizationsText(organizations));
     });
+  org
+    .command('limits <org>')
+    .description("show or set an organization's own limit on the events it sends (else the collectors' default applies)")
+    .option('--events-per-second <n>', 'average rate allowed, in events per second')
+    .option('--burst <n>', 'the most events in any one second (at least the rate; default: the rate)')
+    .option('--clear', 'remove the organization\'s own limit: the default applies again')
+    .option('--json', 'print JSON')
+    .action(async (orgArg: string, options: { eventsPerSecond?: string; burst?: string; clear?: boolean; json?: boolean }) => {
+      const { applyLimitsChange, limitsChange, limitsJson, limitsText } = await import('../identity/organization-limits');
+      const change = limitsChange(options);
+      const result = await withDatabase(config(), (db) => applyLimitsChange(db, orgArg, change));
+      console.log(options.json ? limitsJson(result) : limitsText(result, change));
+    });
 }

@@ -1,8 +1,12 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import { httpStatusOf, PolarisError } from '@polaris/shared/errors';
 import { toClientError, type HttpRequestObserver, type Logger } from '@polaris/shared/service';
-import { BATCH, SINGLE } from './events.route';
+import { BATCH, SINGLE } from './cloudevents-binding';
+import { answerClientError } from './client-error';
 import { registerExactJsonBody } from './exact-json-body';
+
+/** `application/<anything>+json`, with or without parameters. */
+const JSON_SUFFIX = /^application\/[a-z0-9!#$&^_.-]+\+json(?:\s*;|$)/i;
 
 /** An idle keep-alive connection is closed after this (Fastify's default is 72 s). */
 const KEEP_ALIVE_TIMEOUT_MS = 5_000;
@@ -37,6 +41,9 @@ export function createHttpServer(opts: {
     logController: new LogController({ disableRequestLogging: true }),
     // Fastify's own 503 while closing has no `error.code`; the onRequest hook below answers it.
     return503OnClosing: false,
+    // What Node refuses before a request exists (timeouts, oversized or malformed headers) is
+    // answered in the same JSON error shape as everything else.
+    clientErrorHandler: answerClientError,
   });
 
   let closing = false;
@@ -61,8 +68,9 @@ export function createHttpServer(opts: {
   // Fastify parses text/plain by default; events are JSON only, so it must answer 415.
   app.removeContentTypeParser('text/plain');
   // One JSON parser for all accepted types: a "__proto__" key is refused rather than silently
-  // dropped from `data`, and numbers keep their exact text.
-  registerExactJsonBody(app, ['application/json', SINGLE, BATCH]);
+  // dropped from `data`, and numbers keep their exact text. Binary-mode data may be any JSON
+  // media type (`application/vnd.acme+json`), as `datacontenttype` allows.
+  registerExactJsonBody(app, ['application/json', SINGLE, BATCH, JSON_SUFFIX]);
 
   app.setErrorHandler((err: FastifyError | PolarisError, request, reply) => {
     const perr = toPolarisError(err);
@@ -89,7 +97,7 @@ function toPolarisError(err: FastifyError | PolarisError): PolarisError {
       return new PolarisError(
         'unsupported_media_type',
         'unsupported_media_type',
-        `send ${SINGLE}, ${BATCH} or application/json`,
+        `send ${SINGLE}, ${BATCH} or application/json (with ce-* headers: binary mode)`,
         'content-type',
       );
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':

@@ -1,5 +1,5 @@
 import { PolarisError } from '@polaris/shared/errors';
-import { MAX_DATA_DEPTH, normalizeCloudEvent, requireOrganizationId } from '@polaris/shared/contracts';
+import { MAX_DATA_DEPTH, normalizeCloudEvent, requireOrganizationId, type EventTimeWindow } from '@polaris/shared/contracts';
 import { type UnaryWrapper, type GrpcServiceBinding } from '@polaris/shared/grpc';
 import { IngestService, type PublishRequest, type PublishResponse } from '@polaris/proto';
 import type { EventPublisher } from '../publish/event-publisher';
@@ -23,6 +23,7 @@ export function ingestService(
   publisher: EventPublisher,
   unary: UnaryWrapper,
   maxEventsPerRequest: number,
+  timeWindow: EventTimeWindow,
 ): GrpcServiceBinding {
   return {
     name: 'polaris.v1.Ingest',
@@ -55,6 +56,7 @@ export function ingestService(
             },
             now,
             path,
+            timeWindow,
           );
         });
         await publisher.publish(req.organizationId, events, now);

@@ -6,6 +6,7 @@ import { migratePostgres, POSTGRES_MIGRATIONS_DIR } from '../migrate';
 import { createPool, type Pool } from '../pool';
 import { apiKeys } from './api-keys.repository';
 import { organizations, type Organization } from './organizations.repository';
+import { organizationRateLimits } from './organization-rate-limits.repository';
 
 // The local stack's PostgreSQL; every test makes its own organizations and deletes them at the end.
 const databaseUrl = process.env.DATABASE_URL ?? 'postgres://polaris:polaris@127.0.0.1:55432/polaris';
@@ -92,5 +93,41 @@ describe('API keys', () => {
       'API key name must be 1 to 200 characters',
     );
     expect(await apiKeys.list(pool, org.id)).toEqual([]);
+  });
+});
+
+describe('organization rate limits', () => {
+  it('sets, replaces and clears one organization\'s limit, leaving the others without one', async () => {
+    const org = await freshOrg();
+    const other = await freshOrg();
+    expect(await organizationRateLimits.find(pool, org.id)).toBeUndefined();
+    const first = await organizationRateLimits.set(pool, org.id, { eventsPerSecond: 100, burst: 500 });
+    expect(first).toEqual({ organizationId: org.id, eventsPerSecond: 100, burst: 500, updatedAt: expect.any(Date) });
+    expect(await organizationRateLimits.set(pool, org.id, { eventsPerSecond: 2_000, burst: 2_000 })).toMatchObject({ eventsPerSecond: 2_000, burst: 2_000 });
+    expect(await organizationRateLimits.find(pool, org.id)).toMatchObject({ eventsPerSecond: 2_000, burst: 2_000 });
+    expect(await organizationRateLimits.find(pool, other.id)).toBeUndefined();
+    expect(await organizationRateLimits.clear(pool, org.id)).toBe(true);
+    expect(await organizationRateLimits.clear(pool, org.id)).toBe(false);
+    expect(await organizationRateLimits.find(pool, org.id)).toBeUndefined();
+  });
+
+  it('refuses a rate below 1, a fraction and a burst below the rate, naming the option, and stores nothing', async () => {
+    const org = await freshOrg();
+    for (const [input, field] of [
+      [{ eventsPerSecond: 0, burst: 10 }, 'eventsPerSecond'],
+      [{ eventsPerSecond: 1.5, burst: 10 }, 'eventsPerSecond'],
+      [{ eventsPerSecond: 100, burst: 99 }, 'burst'],
+      [{ eventsPerSecond: 100, burst: 2 ** 31 }, 'burst'],
+    ] as const) {
+      await expect(organizationRateLimits.set(pool, org.id, input)).rejects.toMatchObject({ kind: 'invalid_argument', code: 'invalid_rate_limit', field });
+    }
+    expect(await organizationRateLimits.find(pool, org.id)).toBeUndefined();
+  });
+
+  it('goes with its organization', async () => {
+    const org = await organizations.create(pool, { name: `Gone ${randomBytes(3).toString('hex')}` });
+    await organizationRateLimits.set(pool, org.id, { eventsPerSecond: 5, burst: 5 });
+    await pool.query('DELETE FROM organizations WHERE id = $1', [org.id]);
+    expect(await organizationRateLimits.find(pool, org.id)).toBeUndefined();
   });
 });

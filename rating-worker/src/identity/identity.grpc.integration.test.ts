@@ -6,7 +6,7 @@ import {
   callUnary, createInternalAuth, createUnaryWrapper, insecureChannel, internalClientOptions, startGrpcServer, type GrpcServer,
 } from '@polaris/shared/grpc';
 import { generateApiKey } from '@polaris/shared/auth';
-import { apiKeys, createPool, organizations, type Pool } from '@polaris/postgres';
+import { apiKeys, createPool, organizationRateLimits, organizations, type Pool } from '@polaris/postgres';
 import { makeClientConstructor } from '@grpc/grpc-js';
 import { service as healthService } from 'grpc-health-check';
 import { IdentityClient } from '@polaris/proto';
@@ -79,6 +79,16 @@ describe('Identity gRPC over PostgreSQL', () => {
       const err = await rejection(validate(key));
       expect(err).toMatchObject({ kind: 'unauthenticated', code: 'invalid_api_key' });
     }
+  });
+
+  it("returns the organization's own event rate limit with its keys, and none once it is cleared", async () => {
+    const org = await orgWithKey();
+    expect((await validate(org.key)).eventRateLimit).toBeUndefined();
+    await organizationRateLimits.set(pool, org.id, { eventsPerSecond: 250, burst: 1_000 });
+    expect((await validate(org.key)).eventRateLimit).toEqual({ eventsPerSecond: 250, burst: 1_000 });
+    expect((await validate(orgs[0]?.key ?? '')).eventRateLimit).toBeUndefined();
+    await organizationRateLimits.clear(pool, org.id);
+    expect((await validate(org.key)).eventRateLimit).toBeUndefined();
   });
 
   it('names the field of a malformed organization id', async () => {

@@ -1,4 +1,4 @@
-import { apiKeys, organizations, type Organization as StoredOrganization, type Queryable } from '@polaris/postgres';
+import { apiKeys, organizationRateLimits, organizations, type Organization as StoredOrganization, type Queryable } from '@polaris/postgres';
 import { PolarisError } from '@polaris/shared/errors';
 import { requireOrganizationId } from '@polaris/shared/contracts';
 import { type UnaryWrapper, type GrpcServiceBinding } from '@polaris/shared/grpc';
@@ -31,7 +31,15 @@ export function identityService(db: Queryable, unary: UnaryWrapper): GrpcService
         const found = await apiKeys.findActiveByHash(db, hashApiKey(req.apiKey));
         if (!found) throw rejected;
         const { apiKey, organization } = found;
-        return { organization: toProto(organization), keyId: apiKey.id, keyPrefix: apiKey.prefix, scopes: apiKey.scopes };
+        // With the key, so the collector learns the org's own event limit where it already asks.
+        const limit = await organizationRateLimits.find(db, organization.id);
+        return {
+          organization: toProto(organization),
+          keyId: apiKey.id,
+          keyPrefix: apiKey.prefix,
+          scopes: apiKey.scopes,
+          ...(limit ? { eventRateLimit: { eventsPerSecond: limit.eventsPerSecond, burst: limit.burst } } : {}),
+        };
       }),
       getOrganization: unary<GetOrganizationRequest, Organization>('polaris.v1.Identity/GetOrganization', async (req) => {
         requireOrganizationId(req.organizationId);

@@ -4,6 +4,7 @@ import { describeLogTail } from '../processes/log-tail';
 import { pollUntil } from '../processes/poll-until';
 import { describeExit, spawnLogged, type LoggedProcess } from '../processes/spawn-logged';
 import { stopProcess } from '../processes/stop-process';
+import { loadDevConfig } from '../config';
 import { isPortOpen, portOwner } from '../stack/ports';
 import { localInternalAuthSecret } from './internal-auth-secret';
 
@@ -110,7 +111,10 @@ export async function startServices(opts: {
         throw new Error(`${spec.name}: ops port ${spec.opsPort} is already in use by ${(await portOwner(spec.opsPort)) ?? 'another process'}`);
       }
       // Every service launched from this checkout shares one internal-call secret; a spec may set its own.
-      const env = { ...process.env, INTERNAL_AUTH_SECRET: localInternalAuthSecret(opts.repoRoot), ...spec.env, OPS_PORT: String(spec.opsPort) };
+      // A rating-worker serves its queue board only where its spec says: private copies (e2e,
+      // benches) must never clash with the demo's on the default port.
+      const board = spec.name === 'rating-worker' ? { ADMIN_PORT: '0' } : {};
+      const env = { ...process.env, INTERNAL_AUTH_SECRET: localInternalAuthSecret(opts.repoRoot), ...board, ...spec.env, OPS_PORT: String(spec.opsPort) };
       const child = await spawnLogged({ file: process.execPath, args, cwd: opts.repoRoot, output: logFile, env }, 'attached');
       starting = { name: spec.name, pid: child.pid, logFile, process: child, stopDeadlineMs: stopDeadlineMs(env) };
       await waitStarted(starting, spec, opts.readyDeadlineMs ?? 60_000);
@@ -138,6 +142,8 @@ export interface SystemPorts {
   ingestGrpc: number;
   usageGrpc: number;
   identityGrpc: number;
+  /** The rating-worker's queue board (bull-board); none when unset. */
+  ratingAdmin?: number;
   ops: Record<PolarisServiceName, number>;
 }
 
@@ -148,6 +154,7 @@ export const DEFAULT_PORTS: SystemPorts = {
   ingestGrpc: SERVICE_PORTS.collector.grpc,
   usageGrpc: SERVICE_PORTS['sink-worker'].grpc,
   identityGrpc: SERVICE_PORTS['rating-worker'].grpc,
+  ratingAdmin: SERVICE_PORTS['rating-worker'].admin,
   ops: {
     collector: SERVICE_PORTS.collector.ops,
     'sink-worker': SERVICE_PORTS['sink-worker'].ops,
@@ -162,10 +169,19 @@ export function localSpecs(ports: SystemPorts, shared: Record<string, string>): 
   return [
     // Shorter meter leases and syncs than the production defaults: on one machine a sink restart
     // (e2e) should not hold a backfill back for 40 s, and a new meter should count within a second.
+    // The rating jobs keep their defaults. Their Usage API (the sink-worker) starts after the
+    // rating-worker, which is fine: the jobs retry until it answers.
     {
       name: 'rating-worker',
       opsPort: ports.ops['rating-worker'],
-      env: { ...shared, GRPC_PORT: String(ports.identityGrpc), METER_LEASE_TTL_MS: '15000', METER_LEASE_GRACE_MS: '5000' },
+      env: {
+        ...shared,
+        GRPC_PORT: String(ports.identityGrpc),
+        ADMIN_PORT: String(ports.ratingAdmin ?? 0),
+        USAGE_GRPC_ADDR: loop(ports.usageGrpc),
+        METER_LEASE_TTL_MS: '15000',
+        METER_LEASE_GRACE_MS: '5000',
+      },
     },
     {
       name: 'sink-worker',
@@ -182,7 +198,15 @@ export function localSpecs(ports: SystemPorts, shared: Record<string, string>): 
     {
       name: 'collector',
       opsPort: ports.ops.collector,
-      env: { ...shared, HTTP_PORT: String(ports.collector), GRPC_PORT: String(ports.ingestGrpc), IDENTITY_GRPC_ADDR: loop(ports.identityGrpc) },
+      env: {
+        // The local stack's Redis holds the per-organization event counts (rate limits); a spec's
+        // own REDIS_URL (a test's private Redis) wins.
+        REDIS_URL: `redis://127.0.0.1:${loadDevConfig().ports.redis}`,
+        ...shared,
+        HTTP_PORT: String(ports.collector),
+        GRPC_PORT: String(ports.ingestGrpc),
+        IDENTITY_GRPC_ADDR: loop(ports.identityGrpc),
+      },
     },
     {
       name: 'gateway',

@@ -8,6 +8,8 @@ export interface Principal {
   organizationId: string;
   keyPrefix: string;
   scopes: string[];
+  /** The organization's own event rate limit (`polaris org limits`); undefined: the collector's default. */
+  eventRateLimit?: { eventsPerSecond: number; burst: number };
 }
 
 const IDENTITY_DEADLINE_MS = 2_000;
@@ -47,7 +49,7 @@ export class ApiKeyAuthenticator {
   /** Without `required`, any valid key will do. */
   async authenticate(apiKey: string | undefined, required?: ApiKeyScope): Promise<Principal> {
     if (!apiKey) {
-      throw new PolarisError('unauthenticated', 'missing_api_key', 'send an API key as "Authorization: Bearer <key>"');
+      throw new PolarisError('unauthenticated', 'missing_api_key', 'send an API key as "Authorization: Bearer <key>" or "X-API-Key: <key>"');
     }
     return requireScope(await this.resolve(apiKey), required);
   }
@@ -73,7 +75,13 @@ export class ApiKeyAuthenticator {
       throw err;
     }
     if (!res.organization) throw new PolarisError('internal', 'identity_bad_response', 'identity returned no organization');
-    const principal = { organizationId: res.organization.id, keyPrefix: res.keyPrefix, scopes: res.scopes };
+    const limit = res.eventRateLimit;
+    const principal: Principal = {
+      organizationId: res.organization.id,
+      keyPrefix: res.keyPrefix,
+      scopes: res.scopes,
+      ...(limit ? { eventRateLimit: { eventsPerSecond: limit.eventsPerSecond, burst: limit.burst } } : {}),
+    };
     this.cache.set(apiKey, principal);
     return principal;
   }

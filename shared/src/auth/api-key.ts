@@ -37,5 +37,5 @@ export function apiKeyPrefix(key: string): string | undefined {
   return API_KEY_PATTERN.exec(key)?.[1];
 }
 
-export const API_KEY_SCOPES = ['events:write', 'usage:read', 'meters:write'] as const;
+export const API_KEY_SCOPES = ['events:write', 'usage:read', 'meters:write', 'billing:read', 'billing:write', 'admin'] as const;
 export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];

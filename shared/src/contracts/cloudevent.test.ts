@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { PolarisError } from '../errors';
-import { checkStorableEvent, MAX_DATA_DEPTH, MAX_EVENT_DATA_BYTES, normalizeCloudEvent, parseEventTime, type NormalizedEvent } from './cloudevent';
+import {
+  ANY_EVENT_TIME, checkStorableEvent, MAX_DATA_DEPTH, MAX_EVENT_DATA_BYTES, normalizeCloudEvent, parseEventTime, type NormalizedEvent,
+} from './cloudevent';
 import { eventMessageSchema } from './events-topic';
 
 const now = Date.UTC(2026, 10, 25, 12, 0, 0);
@@ -64,6 +66,49 @@ describe('normalizeCloudEvent', () => {
 
   it('prefixes the field with the batch position', () => {
     expect(errorOf({ ...valid, id: 42 }, '[3].').field).toBe('[3].id');
+  });
+});
+
+describe('normalizeCloudEvent: the time window (default 35 days back, 24 hours ahead)', () => {
+  const DAY = 24 * 3_600_000;
+  const at = (ms: number) => ({ ...valid, time: new Date(ms).toISOString() });
+  const refusal = (input: unknown, window?: { maxAgeMs: number; maxFutureMs: number }): PolarisError => {
+    try {
+      normalizeCloudEvent(input, now, '[7].', window);
+    } catch (err) {
+      if (err instanceof PolarisError) return err;
+      throw err;
+    }
+    throw new Error('expected the time to be refused');
+  };
+
+  it('accepts a late event up to 35 days old, and one up to 24 hours ahead', () => {
+    expect(normalizeCloudEvent(at(now - 35 * DAY), now).timeMs).toBe(now - 35 * DAY);
+    expect(normalizeCloudEvent(at(now - 34 * DAY), now).timeMs).toBe(now - 34 * DAY);
+    expect(normalizeCloudEvent(at(now + DAY), now).timeMs).toBe(now + DAY);
+  });
+
+  it('refuses an older one naming the event index and time, and says how far back is allowed', () => {
+    const err = refusal(at(now - 35 * DAY - 1));
+    expect(err).toMatchObject({ kind: 'invalid_argument', code: 'invalid_event', field: '[7].time' });
+    expect(err.message).toBe('[7].time: is more than 35 days in the past; events older than that are not accepted');
+  });
+
+  it('refuses one further ahead than the future limit', () => {
+    expect(refusal(at(now + DAY + 1)).message).toBe('[7].time: is more than 24 hours in the future');
+  });
+
+  it('takes the window it is given, and says its bounds in the message', () => {
+    const window = { maxAgeMs: 2 * DAY, maxFutureMs: 90 * 60_000 };
+    expect(refusal(at(now - 3 * DAY), window).message).toMatch(/more than 2 days in the past/);
+    expect(refusal(at(now + 2 * 3_600_000), window).message).toMatch(/more than 90 minutes in the future/);
+    expect(normalizeCloudEvent(at(now - 3 * DAY), now, '', { ...window, maxAgeMs: 4 * DAY }).timeMs).toBe(now - 3 * DAY);
+  });
+
+  it('has no window with ANY_EVENT_TIME (the gateway leaves it to the collector), and never one without a time', () => {
+    expect(normalizeCloudEvent(at(Date.UTC(1999, 0, 1)), now, '', ANY_EVENT_TIME).timeMs).toBe(Date.UTC(1999, 0, 1));
+    const { time: _t, ...untimed } = valid;
+    expect(normalizeCloudEvent(untimed, now, '', { maxAgeMs: 0, maxFutureMs: 0 }).timeMs).toBe(now);
   });
 });
 
@@ -140,8 +185,7 @@ describe('normalizeCloudEvent: only what the store can hold', () => {
 });
 
 describe('parseEventTime: strict RFC 3339 calendar dates', () => {
-  const far = Date.UTC(2099, 0, 1);
-  const parse = (value: string, field = 'time') => parseEventTime(value, field, far);
+  const parse = (value: string, field = 'time') => parseEventTime(value, field);
   const refusal = (value: string, field = 'time'): PolarisError => {
     try {
       parse(value, field);

@@ -6,8 +6,23 @@ export { MAX_DATA_DEPTH } from './json-limits';
 
 /** Largest `data` we store per event, serialized. Usage events are small; big blobs are a bug. */
 export const MAX_EVENT_DATA_BYTES = 64 * 1024;
-/** Events dated further ahead than this are refused: a clock bug, not usage. */
-export const MAX_FUTURE_SKEW_MS = 24 * 60 * 60 * 1000;
+const HOUR_MS = 60 * 60 * 1000;
+const DAY_MS = 24 * HOUR_MS;
+
+/**
+ * How far from its receipt an event's `time` may be. Further ahead is a clock bug, not usage;
+ * further back is usage billing no longer takes (Stripe's window is 35 days too). The collector
+ * sets both from its config (EVENT_MAX_AGE_DAYS, EVENT_MAX_FUTURE_HOURS).
+ */
+export interface EventTimeWindow {
+  maxAgeMs: number;
+  maxFutureMs: number;
+}
+
+export const DEFAULT_EVENT_TIME_WINDOW: EventTimeWindow = { maxAgeMs: 35 * DAY_MS, maxFutureMs: 24 * HOUR_MS };
+
+/** No window at all: for a caller that leaves the window to the collector (the gateway). */
+export const ANY_EVENT_TIME: EventTimeWindow = { maxAgeMs: Number.POSITIVE_INFINITY, maxFutureMs: Number.POSITIVE_INFINITY };
 /** DateTime in ClickHouse ends in 2106; we stop well before. */
 export const MAX_EVENT_TIME_MS = Date.UTC(2100, 0, 1);
 
@@ -96,7 +111,8 @@ function utcMs(year: number, month: number, day: number, hour: number, minute: n
   return d.getTime();
 }
 
-export function parseEventTime(value: string, field: string, nowMs: number): number {
+/** Epoch ms of an RFC 3339 time; any time between 1970 and 2100 (the window is checked apart). */
+export function parseEventTime(value: string, field: string): number {
   const m = RFC3339.exec(value);
   if (!m) throw invalid(field, RFC3339_HINT);
   const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number];
@@ -113,15 +129,30 @@ export function parseEventTime(value: string, field: string, nowMs: number): num
   const offsetMs = (sign === '-' ? -1 : 1) * (offHours * 60 + offMinutes) * 60_000;
   const ms = utcMs(year, month, day, hour, minute, second, millis) - offsetMs;
   if (ms < 0 || ms >= MAX_EVENT_TIME_MS) throw invalid(field, 'must be between 1970 and 2100');
-  if (ms > nowMs + MAX_FUTURE_SKEW_MS) throw invalid(field, 'is more than 24 hours in the future');
   return ms;
+}
+
+/** "35 days", "24 hours", "90 minutes": a window bound as a person reads it. */
+function spoken(ms: number): string {
+  if (ms % DAY_MS === 0 && ms > DAY_MS) return `${ms / DAY_MS} days`;
+  if (ms % HOUR_MS === 0) return `${ms / HOUR_MS} hour${ms === HOUR_MS ? '' : 's'}`;
+  return `${Math.round(ms / 60_000)} minutes`;
+}
+
+/** Refuses a time outside the window around `nowMs`, naming the field and the bound. */
+export function checkEventTimeWindow(timeMs: number, field: string, nowMs: number, window: EventTimeWindow): void {
+  if (timeMs > nowMs + window.maxFutureMs) throw invalid(field, `is more than ${spoken(window.maxFutureMs)} in the future`);
+  if (timeMs < nowMs - window.maxAgeMs) {
+    throw invalid(field, `is more than ${spoken(window.maxAgeMs)} in the past; events older than that are not accepted`);
+  }
 }
 
 /**
  * Validates one structured CloudEvent. `path` prefixes field names (e.g. "[3]." in a batch) so
- * the caller learns exactly which attribute of which event is wrong.
+ * the caller learns exactly which attribute of which event is wrong. A `time` outside `window`
+ * around `nowMs` is refused; an event without one is dated `nowMs`.
  */
-export function normalizeCloudEvent(input: unknown, nowMs: number, path = ''): NormalizedEvent {
+export function normalizeCloudEvent(input: unknown, nowMs: number, path = '', window: EventTimeWindow = DEFAULT_EVENT_TIME_WINDOW): NormalizedEvent {
   const parsed = cloudEventSchema.safeParse(input);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -134,10 +165,11 @@ export function normalizeCloudEvent(input: unknown, nowMs: number, path = ''): N
     source: ev.source,
     type: ev.type,
     subject: ev.subject,
-    timeMs: ev.time === undefined ? nowMs : parseEventTime(ev.time, `${path}time`, nowMs),
+    timeMs: ev.time === undefined ? nowMs : parseEventTime(ev.time, `${path}time`),
     data: ev.data ?? {},
   };
   const problem = checkStorableEvent(event, path);
   if (problem) throw invalid(problem.field, problem.reason);
+  if (ev.time !== undefined) checkEventTimeWindow(event.timeMs, `${path}time`, nowMs, window);
   return event;
 }

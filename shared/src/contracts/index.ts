@@ -1,7 +1,7 @@
 // @polaris/shared/contracts: what producers and consumers agree on. Topic names, partitions and
 // message shapes; the CloudEvent rules every entry point applies; the dead-letter headers; the
 // organization id every internal RPC carries; the services' default ports.
-export { normalizeCloudEvent, type NormalizedEvent } from './cloudevent';
+export { ANY_EVENT_TIME, DEFAULT_EVENT_TIME_WINDOW, normalizeCloudEvent, type EventTimeWindow, type NormalizedEvent } from './cloudevent';
 export { MAX_DATA_DEPTH } from './json-limits';
 export { parseJsonExact, withExactNumbers } from './exact-json';
 export {
