@@ -22,6 +22,7 @@ COPY rating-worker/package.json rating-worker/
 COPY gateway/package.json gateway/
 COPY cli/package.json cli/
 COPY scripts/package.json scripts/
+COPY sdk/package.json sdk/
 
 # ---------------------------------------------------------------------------------------------------
 FROM manifests AS build

@@ -46,6 +46,9 @@ const dynamicStoreClient = dynamicImportOf(
   'The gateway touches no store: call the gRPC service that owns it.',
 );
 const dynamicE2eTooling = dynamicImportOf(String.raw`/(^|\/)scripts\/|^@polaris\/dev(?!\/(launcher|local-stack)$)/`, e2eTooling.paths[0].message);
+// The SDK is the package customers install: its shipped source imports only its own files (no
+// @polaris/* package, no dependency at all: it runs on what Node 20+ and browsers ship).
+const sdkOwnFilesOnly = 'The SDK imports only its own files: no @polaris/* package and no dependency (README, "TypeScript client").';
 
 export default tseslint.config(
   { ignores: ['**/node_modules/**', '**/dist/**', 'proto/gen/**', '.stack/**'] },
@@ -75,6 +78,14 @@ export default tseslint.config(
         { paths: [...noBarrel.paths, ...noStoreClient.paths], patterns: [...noBarrel.patterns, noTooling, ...noStoreClient.patterns] },
       ],
       'no-restricted-syntax': ['error', dynamicTooling, dynamicStoreClient],
+    },
+  },
+  {
+    files: ['sdk/src/**/*.ts'],
+    ignores: ['sdk/src/**/*.test.ts', 'sdk/src/**/*.test-support.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ regex: String.raw`^(?!\.{1,2}/)`, message: sdkOwnFilesOnly }] }],
+      'no-restricted-syntax': ['error', { selector: 'ImportExpression', message: sdkOwnFilesOnly }],
     },
   },
   {

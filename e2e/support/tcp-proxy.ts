@@ -25,7 +25,18 @@ export interface TcpProxy {
    * client waits for its answer.
    */
   holdRequestsTo(pattern: RegExp): AnswerHold;
+  /**
+   * The next `times` connections whose request bytes match `pattern` pass the request on, and are
+   * closed at the first byte of the server's answer: the server did the work, the client saw a
+   * broken connection (a lost answer, as when a load balancer or the network fails).
+   */
+  dropAnswersTo(pattern: RegExp, times: number): AnswerDrops;
   close(): Promise<void>;
+}
+
+export interface AnswerDrops {
+  /** The first line of each answer dropped so far (`HTTP/1.1 202 Accepted`). */
+  dropped(): string[];
 }
 
 interface Link {
@@ -37,6 +48,8 @@ interface Link {
   held?: Buffer[];
   /** Client bytes held back, while this link's request is held. */
   heldRequest?: Buffer[];
+  /** Closed at the first byte of the answer (dropAnswersTo). */
+  dropAnswer?: boolean;
 }
 
 /**
@@ -47,6 +60,7 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
   const links = new Set<Link>();
   let armed: { pattern: RegExp; caught: () => void } | undefined;
   let armedRequests: { pattern: RegExp; caught: () => void } | undefined;
+  let dropping: { pattern: RegExp; left: number; dropped: string[] } | undefined;
 
   const server = net.createServer((client) => {
     const upstream = net.connect(target.port, target.host);
@@ -69,6 +83,10 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
         armedRequests.caught();
         return;
       }
+      if (dropping && dropping.left > 0 && !link.dropAnswer && dropping.pattern.test(link.tail + chunk.toString('latin1'))) {
+        link.dropAnswer = true;
+        dropping.left--;
+      }
       if (armed && !link.held) {
         const text = link.tail + chunk.toString('latin1');
         if (armed.pattern.test(text)) {
@@ -81,6 +99,12 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
       upstream.write(chunk);
     });
     upstream.on('data', (chunk: Buffer) => {
+      if (link.dropAnswer) {
+        dropping?.dropped.push(chunk.toString('latin1').split('\r\n')[0] ?? '');
+        link.dropAnswer = false;
+        end();
+        return;
+      }
       if (link.held) link.held.push(chunk);
       else client.write(chunk);
     });
@@ -132,9 +156,15 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
         },
       };
     },
+    dropAnswersTo(pattern, times) {
+      const drops = { pattern, left: times, dropped: [] as string[] };
+      dropping = drops;
+      return { dropped: () => [...drops.dropped] };
+    },
     close: () =>
       new Promise<void>((resolve) => {
         armed = undefined;
+        dropping = undefined;
         armedRequests = undefined;
         for (const link of links) {
           link.client.destroy();
