@@ -44,7 +44,9 @@ export const ratingWorkerConfigSchema = baseConfigSchema
     INVOICE_GRACE_MS: z.coerce.number().int().min(0).default(3_600_000),
     // Late usage is looked for in periods that ended this many days before (the collector's backdating limit).
     LATE_USAGE_LOOKBACK_DAYS: z.coerce.number().int().min(0).max(366).default(35),
-    RATING_CONCURRENCY: z.coerce.number().int().min(1).max(1_000).default(8),
+    // 32, not fewer: reads in flight batch together (scripts/bench/rating.bench.ts measured 0.6 Usage
+    // queries per invoice at 8, 0.2 at 32); jobs beyond DATABASE_POOL_MAX wait for a connection.
+    RATING_CONCURRENCY: z.coerce.number().int().min(1).max(1_000).default(32),
     RATING_JOB_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(8),
     // The first retry's delay; each next one doubles it (8 attempts: about 42 minutes in all).
     RATING_BACKOFF_MS: z.coerce.number().int().min(100).default(10_000),

@@ -8,7 +8,12 @@ const count = (fallback: number, max: number) => z.coerce.number().int().positiv
 // CLI's config, so a bench talks to the same stack as `polaris migrate`. Loads are capped: this
 // runs on 2-core developer machines and CI, next to the stack itself.
 const envSchema = z.object({
+  /** bench:ingest: events per scenario sent in 1-event requests … */
   BENCH_INGEST_EVENTS: count(20_000, 200_000),
+  /** … and in batched requests, which go ~15x faster: a scenario lasts a few seconds either way. */
+  BENCH_INGEST_BATCHED_EVENTS: count(200_000, 2_000_000),
+  /** bench:ingest: each scenario runs this often, the collector right after its baseline each time. */
+  BENCH_INGEST_ROUNDS: count(3, 20),
   BENCH_INGEST_CONCURRENCY: count(32, 256),
   BENCH_INGEST_BATCH_SIZES: z
     .string()
@@ -28,13 +33,30 @@ const envSchema = z.object({
   BENCH_USAGE_RAW_RUNS: count(3, 100),
   /** Each load loop stops by itself after this long, finished or not. */
   BENCH_SCENARIO_CAP_MS: count(30_000, 120_000),
+  /** bench:rating: subscriptions (one customer and one subject each) rated for one period. */
+  BENCH_RATING_SUBSCRIPTIONS: count(10_000, 100_000),
+  /** bench:rating: one timed run per entry, with that many rating-worker processes. */
+  BENCH_RATING_WORKERS: z
+    .string()
+    .default('1,2')
+    .transform((s) => s.split(',').map((n) => Number(n.trim())))
+    .pipe(z.array(z.number().int().min(1).max(8)).min(1)),
+  /**
+   * bench:rating: RATING_CONCURRENCY of each rating-worker (jobs one process runs at once). 32, not
+   * the service's 8: more reads in flight make bigger usage batches (0.2 Usage queries per invoice
+   * instead of 0.6 at 1,000 subscriptions).
+   */
+  BENCH_RATING_CONCURRENCY: count(32, 1_000),
+  /** bench:rating: a run that has not computed every invoice after this long fails. */
+  BENCH_RATING_RUN_CAP_MS: count(900_000, 3_600_000),
 });
 
 export interface BenchConfig {
   stack: DevConfig;
-  ingest: { events: number; concurrency: number; batchSizes: number[] };
+  ingest: { events: number; batchedEvents: number; rounds: number; concurrency: number; batchSizes: number[] };
   sink: { events: number; duplicateRatio: number; meters: number };
   usage: { events: number; chunkRows: number; runs: number; rawRuns: number };
+  rating: { subscriptions: number; workers: number[]; concurrency: number; runCapMs: number };
   scenarioCapMs: number;
 }
 
@@ -47,9 +69,16 @@ export function loadBenchConfig(env: Record<string, string | undefined> = proces
   const e = parsed.data;
   return {
     stack: loadDevConfig(env),
-    ingest: { events: e.BENCH_INGEST_EVENTS, concurrency: e.BENCH_INGEST_CONCURRENCY, batchSizes: e.BENCH_INGEST_BATCH_SIZES },
+    ingest: {
+      events: e.BENCH_INGEST_EVENTS,
+      batchedEvents: e.BENCH_INGEST_BATCHED_EVENTS,
+      rounds: e.BENCH_INGEST_ROUNDS,
+      concurrency: e.BENCH_INGEST_CONCURRENCY,
+      batchSizes: e.BENCH_INGEST_BATCH_SIZES,
+    },
     sink: { events: e.BENCH_SINK_EVENTS, duplicateRatio: e.BENCH_SINK_DUPLICATE_RATIO, meters: e.BENCH_SINK_METERS },
     usage: { events: e.BENCH_USAGE_EVENTS, chunkRows: e.BENCH_USAGE_CHUNK_ROWS, runs: e.BENCH_USAGE_RUNS, rawRuns: e.BENCH_USAGE_RAW_RUNS },
+    rating: { subscriptions: e.BENCH_RATING_SUBSCRIPTIONS, workers: e.BENCH_RATING_WORKERS, concurrency: e.BENCH_RATING_CONCURRENCY, runCapMs: e.BENCH_RATING_RUN_CAP_MS },
     scenarioCapMs: e.BENCH_SCENARIO_CAP_MS,
   };
 }

@@ -134,7 +134,7 @@ export async function benchBroker(cfg: DevConfig, run: string, cleanup: Cleanup)
     await producer.send({ topic: topics.events, acks: -1, compression: CompressionTypes.None, messages });
     return messages.length;
   };
-  return { admin, topics, produce };
+  return { admin, topics, produce, compression: 'none' };
 }
 
 /**

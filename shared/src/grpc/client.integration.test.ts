@@ -2,13 +2,13 @@
 // `dns:///host:port` targets Kubernetes uses, round_robin over several addresses, and calls that
 // keep succeeding while servers recycle connections (max connection age).
 import {
-  makeGenericClientConstructor, type CallOptions, type ClientUnaryCall, type Metadata, type sendUnaryData, type ServerUnaryCall,
+  status as GrpcStatus, makeGenericClientConstructor, type CallOptions, type ClientUnaryCall, type Metadata, type sendUnaryData, type ServerUnaryCall,
   type ServiceDefinition, type ServiceError,
 } from '@grpc/grpc-js';
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../service/logger';
-import { callUnary, channelOptions, insecureChannel, internalClientOptions } from './client';
+import { callUnary, channelOptions, idempotentReadClientOptions, insecureChannel, internalClientOptions } from './client';
 import { createInternalAuth } from './internal-token';
 import { startGrpcServer, type GrpcServer } from './server';
 import { eventually } from '../testing/eventually';
@@ -142,5 +142,44 @@ describe('internal gRPC channels', () => {
     expect(calls).toBeGreaterThan(100);
     // The connection was replaced (and the target re-resolved) several times along the way.
     expect(peers.size).toBeGreaterThan(2);
+  });
+});
+
+describe('idempotentReadClientOptions', () => {
+  // A server whose first call fails UNAVAILABLE, as a call does when its connection is dropped.
+  async function flakyOnce(): Promise<{ port: number; calls: () => number }> {
+    let calls = 0;
+    const server = await startGrpcServer({
+      host: '127.0.0.1',
+      port: 0,
+      logger,
+      auth: serverAuth,
+      services: [
+        {
+          name: 'polaris.test.Who',
+          definition: whoDefinition,
+          access: { whoAmI: { callers: ['gateway'], organization: 'none' } },
+          implementation: {
+            whoAmI: (call: ServerUnaryCall<object, Who>, cb: sendUnaryData<Who>) => {
+              calls += 1;
+              if (calls === 1) cb({ code: GrpcStatus.UNAVAILABLE, details: 'connection dropped' });
+              else cb(null, { backend: 'flaky', peer: call.getPeer() });
+            },
+          },
+        },
+      ],
+    });
+    servers.push(server);
+    return { port: server.port, calls: () => calls };
+  }
+
+  it('retries a read once after UNAVAILABLE, where the plain options fail', async () => {
+    const retried = await flakyOnce();
+    await expect(whoAmI(connect(`127.0.0.1:${retried.port}`, idempotentReadClientOptions(clientAuth, 'polaris.test.Who')))).resolves.toMatchObject({ backend: 'flaky' });
+    expect(retried.calls()).toBe(2);
+
+    const plain = await flakyOnce();
+    await expect(whoAmI(connect(`127.0.0.1:${plain.port}`))).rejects.toMatchObject({ kind: 'unavailable' });
+    expect(plain.calls()).toBe(1);
   });
 });

@@ -9,7 +9,7 @@ export {
   type RpcContext,
   type UnaryWrapper,
 } from './server';
-export { callUnary, channelOptions, insecureChannel, internalClientOptions, type CallScope } from './client';
+export { callUnary, channelOptions, idempotentReadClientOptions, insecureChannel, internalClientOptions, type CallScope } from './client';
 export { type MethodAccess, type ServiceAccess } from './access-policy';
 export { internalAuthConfigSchema, type InternalAuthConfig } from './internal-auth-config';
 export { createInternalAuth, INTERNAL_CALLERS, type CallerClaims, type InternalAuth, type InternalCaller } from './internal-token';
