@@ -1,7 +1,7 @@
 // Offline checks of docker-compose.yml (Docker is not available to run it here): every service
 // gets the environment its process needs, dependencies exist and can be satisfied, and the
 // Polaris services run the image's entry points with healthchecks on their ops port.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
@@ -17,6 +17,8 @@ interface ComposeService {
   restart?: string;
   stop_grace_period?: string;
   ports?: (string | { target?: number; published?: string | number; host_ip?: string })[];
+  profiles?: string[];
+  volumes?: string[];
 }
 
 const file = fileURLToPath(new URL('../docker-compose.yml', import.meta.url));
@@ -234,6 +236,21 @@ describe('docker-compose.yml', () => {
     for (const { name } of SERVICES) {
       expect(dependencies(service(name))[MIGRATE.name], name).toBe('service_completed_successfully');
     }
+  });
+
+  // collector/connect's webhook receiver in the Redpanda Connect image, only when asked for: the
+  // configs themselves run in e2e/connect-*.e2e.test.ts.
+  it('runs the Redpanda Connect webhook receiver under the connect profile only, in front of the collector', () => {
+    const connect = service('connect');
+    expect(connect.profiles).toEqual(['connect']);
+    expect(connect.image).toMatch(/^docker\.redpanda\.com\/redpandadata\/connect:/);
+    expect(connect.command).toEqual(['run', '/connect/webhook-receiver.yaml']);
+    expect(connect.volumes).toContain('./collector/connect:/connect:ro');
+    expect(existsSync(fileURLToPath(new URL('../collector/connect/webhook-receiver.yaml', import.meta.url)))).toBe(true);
+    expect(environment(connect).POLARIS_COLLECTOR_URL).toBe(`http://collector:${environment(service('collector')).HTTP_PORT}`);
+    expect(dependencies(connect).collector).toBe('service_healthy');
+    const profiled = Object.entries(services).filter(([, svc]) => svc.profiles?.length).map(([name]) => name);
+    expect(profiled, 'a plain `docker compose up` runs everything else').toEqual(['connect']);
   });
 
   it('pins every third-party image to a version', () => {
