@@ -34,8 +34,10 @@ async function gateway(headers: Record<string, string>) {
     body: JSON.stringify({ query: '{ me { id } }' }),
     signal: AbortSignal.timeout(20_000),
   });
-  const body = (await res.json()) as { data?: { me?: { id: string } }; errors?: Array<{ extensions?: { code?: string } }> };
-  return { status: res.status, code: body.errors?.[0]?.extensions?.code, me: body.data?.me?.id };
+  const body = (await res.json()) as { data?: { me?: { id: string } }; errors?: Array<{ extensions?: { code?: string; reason?: string } }> };
+  // GraphQL errors carry the class in `code` (UNAUTHENTICATED) and the collector's code as `reason`.
+  const error = body.errors?.[0]?.extensions;
+  return { status: res.status, code: error?.reason, class: error?.code, me: body.data?.me?.id };
 }
 
 describe('X-API-Key and Authorization: Bearer, on the collector and the gateway', () => {
@@ -50,14 +52,14 @@ describe('X-API-Key and Authorization: Bearer, on the collector and the gateway'
     expect((await gateway(same)).me).toBe(tenant.orgId);
     const different = { authorization: `Bearer ${tenant.apiKey}`, 'x-api-key': other.apiKey };
     expect(await collector(different)).toEqual({ status: 401, code: 'conflicting_api_keys' });
-    expect(await gateway(different)).toMatchObject({ status: 401, code: 'conflicting_api_keys' });
+    expect(await gateway(different)).toMatchObject({ status: 401, class: 'UNAUTHENTICATED', code: 'conflicting_api_keys' });
   });
 
   it('no key and an unknown key get the same codes from both doors', async () => {
     expect(await collector({})).toEqual({ status: 401, code: 'missing_api_key' });
-    expect(await gateway({})).toMatchObject({ status: 401, code: 'missing_api_key' });
+    expect(await gateway({})).toMatchObject({ status: 401, class: 'UNAUTHENTICATED', code: 'missing_api_key' });
     const unknown = { 'x-api-key': `${tenant.apiKey.slice(0, -1)}${tenant.apiKey.endsWith('a') ? 'b' : 'a'}` };
     expect(await collector(unknown)).toEqual({ status: 401, code: 'invalid_api_key' });
-    expect(await gateway(unknown)).toMatchObject({ status: 401, code: 'invalid_api_key' });
+    expect(await gateway(unknown)).toMatchObject({ status: 401, class: 'UNAUTHENTICATED', code: 'invalid_api_key' });
   });
 });

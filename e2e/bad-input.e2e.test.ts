@@ -42,7 +42,7 @@ describe('bad input gets a clear error, never a 500', () => {
     for (const [args, code, field] of cases) {
       const res = await usage(args);
       expect(res.status, args).toBe(400);
-      expect(res.errors?.[0]?.extensions, args).toMatchObject({ code, field });
+      expect(res.errors?.[0]?.extensions, args).toMatchObject({ code: 'BAD_USER_INPUT', reason: code, field });
     }
     // A window size the API does not have is refused by the schema itself, naming the argument.
     const week = await usage('from: "2026-01-01T00:00:00Z", to: "2026-01-02T00:00:00Z", windowSize: WEEK');
@@ -51,7 +51,7 @@ describe('bad input gets a clear error, never a 500', () => {
     // A meter the organization does not have: not found, naming the metric asked for.
     const unknown = await graphql(apiKey, '{ usage(metric: "no_such_meter", from: "2026-01-01T00:00:00Z", to: "2026-01-02T00:00:00Z") { total } }');
     expect(unknown.status).toBe(404);
-    expect(unknown.errors?.[0]?.extensions).toMatchObject({ code: 'meter_not_found' });
+    expect(unknown.errors?.[0]?.extensions).toMatchObject({ code: 'NOT_FOUND', reason: 'meter_not_found', field: 'metric' });
     expect(unknown.errors?.[0]?.message).toContain('no_such_meter');
   });
 });

@@ -60,6 +60,7 @@ describe('the gateway /readyz asks each gRPC backend (grpc.health.v1)', () => {
         { name: 'usage', ok: true, critical: false },
         { name: 'ingest', ok: true, critical: false },
         { name: 'meters', ok: true, critical: false },
+        { name: 'billing', ok: true, critical: false },
       ],
     });
   });
@@ -145,8 +146,8 @@ describe('a dependency down gets a clear 503, never a 500 or a hang', () => {
       body: JSON.stringify({ query: USAGE }),
     });
     expect(usage.status).toBe(503);
-    const body = (await usage.json()) as { errors: Array<{ extensions: { code: string } }> };
-    expect(body.errors[0]?.extensions.code).toBe('usage_unavailable');
+    const body = (await usage.json()) as { errors: Array<{ extensions: { code: string; reason: string } }> };
+    expect(body.errors[0]?.extensions).toMatchObject({ code: 'INTERNAL', reason: 'usage_unavailable' });
   });
 
   it('identity down: the gateway is not ready, and its /readyz names identity', async () => {
@@ -157,6 +158,7 @@ describe('a dependency down gets a clear 503, never a 500 or a hang', () => {
     expect(check(ready.body, 'usage')).toMatchObject({ ok: true, critical: false });
     expect(check(ready.body, 'ingest')).toMatchObject({ ok: true, critical: false });
     expect(check(ready.body, 'meters')).toMatchObject({ ok: false, critical: false, error: expect.stringMatching(/meters/) });
+    expect(check(ready.body, 'billing')).toMatchObject({ ok: false, critical: false, error: expect.stringMatching(/billing/) });
   });
 
   it('usage and ingest down: the gateway stays ready (their fields fail alone) and its /readyz reports them', async () => {
@@ -181,7 +183,7 @@ describe('a dependency down gets a clear 503, never a 500 or a hang', () => {
     expect((await waiting).body.error).toMatchObject({ code: 'broker_unavailable' });
   });
 
-  it('ingest down: recordUsage answers 503 ingest_unavailable, and me still works', async () => {
+  it('ingest down: recordEvent answers 503 ingest_unavailable, and me still works', async () => {
     const post = (body: unknown) =>
       fetch('http://127.0.0.1:18183/graphql', {
         method: 'POST',
@@ -189,12 +191,12 @@ describe('a dependency down gets a clear 503, never a 500 or a hang', () => {
         body: JSON.stringify(body),
       });
     const res = await post({
-      query: 'mutation($input: RecordUsageInput!) { recordUsage(input: $input) { accepted } }',
+      query: 'mutation($input: RecordEventInput!) { recordEvent(input: $input) { accepted } }',
       variables: { input: { id: 'e2e-ingest-down', source: 'e2e', type: 'api.request', subject: 's', data: { n: 1 } } },
     });
     expect(res.status).toBe(503);
-    const body = (await res.json()) as { errors?: Array<{ path?: string[]; extensions: { code: string } }> };
-    expect(body.errors?.map((e) => [e.path?.[0], e.extensions.code])).toEqual([['recordUsage', 'ingest_unavailable']]);
+    const body = (await res.json()) as { errors?: Array<{ path?: string[]; extensions: { code: string; reason: string } }> };
+    expect(body.errors?.map((e) => [e.path?.[0], e.extensions.code, e.extensions.reason])).toEqual([['recordEvent', 'INTERNAL', 'ingest_unavailable']]);
     const me = (await (await post({ query: '{ me { id } }' })).json()) as { data?: { me?: { id: string } } };
     expect(me.data?.me?.id).toBe(tenant.orgId);
   });

@@ -64,8 +64,8 @@ describe('an unreachable dependency: the client gets a code and a request id, th
     const text = await res.text();
     expect(res.status).toBe(503);
     expect(text).not.toMatch(INTERNALS);
-    const error = (JSON.parse(text) as { errors: Array<{ message: string; extensions: { code: string; requestId: string } }> }).errors[0];
-    expect(error?.extensions.code).toBe('identity_unavailable');
+    const error = (JSON.parse(text) as { errors: Array<{ message: string; extensions: { code: string; reason: string; requestId: string } }> }).errors[0];
+    expect(error?.extensions).toMatchObject({ code: 'INTERNAL', reason: 'identity_unavailable' });
     expect(error?.message).toMatch(/retry/);
     expect(error?.extensions.requestId).toMatch(/^[0-9a-f]{32}$/);
     expect(await logged('gateway', error?.extensions.requestId ?? '?')).toMatch(/rating-worker-grpc/);

@@ -64,7 +64,7 @@ describe('the gateway body limit holds for a chunked body (no Content-Length)', 
     const res = await postChunked(gatewayUrl, TOTAL, Buffer.alloc(CHUNK, 'x'));
     expect(res.status).toBe(413);
     expect(JSON.parse(res.body)).toEqual({
-      errors: [{ message: `the request body exceeds ${MAX_BODY_BYTES} bytes`, extensions: { code: 'body_too_large', field: 'body' } }],
+      errors: [{ message: `the request body exceeds ${MAX_BODY_BYTES} bytes`, extensions: { code: 'BAD_USER_INPUT', reason: 'body_too_large', field: 'body' } }],
     });
     expect(res.sent).toBeLessThan(TOTAL);
   });

@@ -33,7 +33,7 @@ describe('documented limits, end to end', () => {
     const { apiKey } = await tenantWithMeters([API_CALLS]);
     const res = await graphql(apiKey, USAGE, { metric: 'api_calls', from: '2025-01-01T00:00:00Z', to: '2026-01-01T00:00:00Z', window: 'MINUTE' });
     expect(res.status).toBe(400);
-    expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'too_many_windows', field: 'windowSize' });
+    expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'too_many_windows', field: 'windowSize' });
   });
 
   it('too_many_subjects: more than 100 subjects is 400 naming subjects', async () => {
@@ -41,7 +41,7 @@ describe('documented limits, end to end', () => {
     const subjects = Array.from({ length: 101 }, (_, i) => `s-${i}`);
     const res = await graphql(apiKey, USAGE, { metric: 'api_calls', from: '2026-01-01T00:00:00Z', to: '2026-01-02T00:00:00Z', subjects });
     expect(res.status).toBe(400);
-    expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'too_many_subjects', field: 'subjects' });
+    expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'too_many_subjects', field: 'subjects' });
   });
 
   it('sum_out_of_range: a sum reaching 1e21 is refused, never printed wrong; one below it is exact', async () => {
@@ -58,7 +58,7 @@ describe('documented limits, end to end', () => {
     await eventually(async () => ((await rowCount(tenant.orgId)) === 12 ? true : undefined), 'all twelve events to be stored');
     const res = await graphql(apiKey, USAGE, { metric: 'huge_sum', from, to });
     expect(res.status).toBe(400);
-    expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'sum_out_of_range' });
+    expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'sum_out_of_range' });
     expect(res.errors?.[0]?.message).toMatch(/group by subject|smaller windows/);
 
     // Below the limit the answer is exact decimal arithmetic, not floating point: 0.1 + 0.2 + 1e-9.

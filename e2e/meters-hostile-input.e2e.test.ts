@@ -48,7 +48,8 @@ function expectRefused<T>(answer: GraphQLAnswer<T>, what: string, code?: string 
   expect(answer.status, `${what}: ${JSON.stringify(answer.errors)}`).toBeGreaterThanOrEqual(400);
   expect(answer.status, `${what}: ${JSON.stringify(answer.errors)}`).toBeLessThan(500);
   const exactly = (got: string | undefined, want: string | RegExp, label: string) => (typeof want === 'string' ? expect(got, label).toBe(want) : expect(got, label).toMatch(want));
-  if (code) exactly(error?.extensions?.code, code, `${what}: code`);
+  expect(error?.extensions?.code, `${what}: class`).toMatch(/^(BAD_USER_INPUT|NOT_FOUND)$/);
+  if (code) exactly(error?.extensions?.reason, code, `${what}: reason`);
   if (field) exactly(error?.extensions?.field, field, `${what}: field`);
 }
 

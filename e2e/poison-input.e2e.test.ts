@@ -48,7 +48,7 @@ const COUNT = /* GraphQL */ `
   }
 `;
 const RECORD = /* GraphQL */ `
-  mutation Record($input: RecordUsageInput!) { recordUsage(input: $input) { accepted } }
+  mutation Record($input: RecordEventInput!) { recordEvent(input: $input) { accepted } }
 `;
 
 describe('poison input: refused with the field named, or stored intact', () => {
@@ -204,7 +204,7 @@ describe('poison input: refused with the field named, or stored intact', () => {
     });
   });
 
-  describe('gateway recordUsage (GraphQL → Ingest gRPC)', () => {
+  describe('gateway recordEvent (GraphQL → Ingest gRPC)', () => {
     const input = (overrides: Record<string, unknown> = {}) => ({
       id: `gql-${randomUUID()}`, source: 'e2e-gql', type: 'api.request', subject: 'customer-1', ...overrides,
     });
@@ -214,7 +214,7 @@ describe('poison input: refused with the field named, or stored intact', () => {
       const res = await graphql(apiKey, RECORD, { input: input({ data: nestedData(MAX_DATA_DEPTH + 1) }) });
       expect(res.status).toBeGreaterThanOrEqual(400);
       expect(res.status).toBeLessThan(500);
-      expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'invalid_event', field: expect.stringMatching(/data$/) });
+      expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'invalid_event', field: expect.stringMatching(/data$/) });
     });
 
     it.each([1_000, 5_000, 100_000])('refuses data nested %i deep with a 4xx', async (depth) => {

@@ -17,7 +17,7 @@ import type { Tenant } from './support/tenants';
 /**
  * README, Operations guide, "Shutdown", for the gateway: on SIGTERM readiness goes off, the server
  * stops accepting, the GraphQL requests in flight finish, and the process exits 0 within
- * SHUTDOWN_TIMEOUT_MS, while clients keep sending `me`, `usage` and `recordUsage`.
+ * SHUTDOWN_TIMEOUT_MS, while clients keep sending `me`, `usage` and `recordEvent`.
  *
  * The requests in flight at SIGTERM are made certain: the gateway asks Identity for every request
  * (key cache off), Identity is a private rating-worker on a database of its own, and the test
@@ -25,7 +25,7 @@ import type { Tenant } from './support/tenants';
  * a point PostgreSQL counts. Every connection is then busy when SIGTERM comes: none is idle, so
  * none can be closed under a request the client is just sending (the keep-alive race no server
  * can avoid; a load balancer drained by readiness does not send then). `usage` goes on to a private
- * Usage API, which finds the tenant's meter in the private database; `recordUsage` goes on to the
+ * Usage API, which finds the tenant's meter in the private database; `recordEvent` goes on to the
  * suite's collector, and every event it accepted must be stored exactly once.
  */
 const SHUTDOWN_TIMEOUT_MS = 10_000;
@@ -47,7 +47,7 @@ interface Answer {
 const ME = '{ me { id } }';
 const METER = { slug: 'api_calls', name: 'API calls', eventType: 'api.request', aggregation: 'COUNT' } as const;
 const USAGE = `{ usage(metric: "${METER.slug}", from: "2026-01-01T00:00:00Z", to: "2030-01-01T00:00:00Z") { rows { eventCount } } }`;
-const RECORD = 'mutation($input: RecordUsageInput!) { recordUsage(input: $input) { accepted } }';
+const RECORD = 'mutation($input: RecordEventInput!) { recordEvent(input: $input) { accepted } }';
 
 describe('gateway: SIGTERM under load', () => {
   let pgdb: ThrowawayPostgres;
@@ -81,7 +81,7 @@ describe('gateway: SIGTERM under load', () => {
 
   it('turns not ready first, refuses new connections, finishes the requests in flight, exits 0, and loses no recorded event', async () => {
     const gateway = serviceOf(system, 'gateway');
-    /** What a request is ('me', 'usage' or the id recordUsage sends) and the key it is sent with. */
+    /** What a request is ('me', 'usage' or the id recordEvent sends) and the key it is sent with. */
     type Input = { what: string; apiKey: string };
     const post = async (apiKey: string, query: string, variables: Record<string, unknown> = {}): Promise<Answer> => {
       const res = await fetch(`http://127.0.0.1:${httpPort}/graphql`, {
@@ -148,7 +148,7 @@ describe('gateway: SIGTERM under load', () => {
 
     // Each answered in full (the gateway gives Identity 2 s per call: the hold ends well before).
     const expected = (input: string) =>
-      input === 'me' ? { me: { id: tenant.orgId } } : input === 'usage' ? { usage: { rows: expect.any(Array) } } : { recordUsage: { accepted: 1 } };
+      input === 'me' ? { me: { id: tenant.orgId } } : input === 'usage' ? { usage: { rows: expect.any(Array) } } : { recordEvent: { accepted: 1 } };
     for (const o of held) expect(o.result, `${o.input.what}, in flight at SIGTERM, held ${heldMs} ms`).toEqual({ ok: true, value: { status: 200, data: expected(o.input.what) } });
     const all = loads.flatMap((l) => l.outcomes);
     const before = all.filter((o) => o.startedAt < term.sentAt);
@@ -158,7 +158,7 @@ describe('gateway: SIGTERM under load', () => {
       .filter((o) => (o.result?.ok ? !normal(o.result.value) && o.result.value.status !== 503 : o.result?.error !== 'ECONNREFUSED'));
     expect(unclean).toEqual([]);
 
-    // Every event recordUsage accepted is stored, once; nothing else is.
+    // Every event recordEvent accepted is stored, once; nothing else is.
     const accepted = new Set(record.outcomes.filter((o) => o.result?.ok && normal(o.result.value)).map((o) => o.input.what));
     const ends = await topicEnds(EVENTS_TOPIC);
     await eventually(() => groupReached(SUITE_SINK_GROUP, EVENTS_TOPIC, ends), 'the suite sink-worker to commit everything produced so far', 60_000);

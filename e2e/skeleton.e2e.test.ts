@@ -46,12 +46,12 @@ describe('walking skeleton: one CloudEvent from HTTP to a GraphQL answer', () =>
   it('records usage through the gateway mutation (gateway → Ingest gRPC → broker) and reads it back', async () => {
     const tenant = await tenantWithMeters([TOKENS]);
     const { from, to } = wholeMinutesAround();
-    const res = await graphql<{ recordUsage: { accepted: number } }>(
+    const res = await graphql<{ recordEvent: { accepted: number } }>(
       tenant.apiKey,
-      /* GraphQL */ `mutation Record($input: RecordUsageInput!) { recordUsage(input: $input) { accepted } }`,
+      /* GraphQL */ `mutation Record($input: RecordEventInput!) { recordEvent(input: $input) { accepted } }`,
       { input: { id: 'order-1', type: 'tokens.used', subject: 'globex', data: { tokens: 3 } } },
     );
-    expect(res).toMatchObject({ status: 200, data: { recordUsage: { accepted: 1 } } });
+    expect(res).toMatchObject({ status: 200, data: { recordEvent: { accepted: 1 } } });
 
     const usage = await eventually(async () => {
       const r = await graphql<UsageData>(tenant.apiKey, USAGE, { metric: 'tokens', from, to });

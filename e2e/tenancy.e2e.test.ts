@@ -40,7 +40,7 @@ describe('tenancy: the org comes only from the credential', () => {
     const mallory = await createTenant();
     const res = await graphql<CountData>(mallory.apiKey, COUNT, { metric: 'alice_only', ...wholeMinutesAround() });
     expect(res.status).toBe(404);
-    expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'meter_not_found' });
+    expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'NOT_FOUND', reason: 'meter_not_found' });
     expect((await graphql<CountData>(alice.apiKey, COUNT, { metric: 'alice_only', ...wholeMinutesAround() })).errors).toBeUndefined();
   });
 
@@ -68,7 +68,7 @@ describe('tenancy: the org comes only from the credential', () => {
       expect((collector.body.error as { code: string }).code).toBe(code);
       const gateway = await graphql(key, '{ me { id } }');
       expect(gateway.status).toBe(401);
-      expect(gateway.errors?.[0]?.extensions?.code).toBe(code);
+      expect(gateway.errors?.[0]?.extensions).toMatchObject({ code: 'UNAUTHENTICATED', reason: code });
     }
   });
 
@@ -86,7 +86,7 @@ describe('tenancy: the org comes only from the credential', () => {
       const res = await graphql(tenant.apiKey, '{ me { id } }');
       return res.status === 401 ? res : undefined;
     }, 'the gateway to refuse the key', Math.max(1, deadline - (Date.now() - revokedAt)), 50);
-    expect(gateway.errors?.[0]?.extensions?.code).toBe('invalid_api_key');
+    expect(gateway.errors?.[0]?.extensions).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'invalid_api_key' });
   });
 
   it('enforces key scopes', async () => {
@@ -96,7 +96,7 @@ describe('tenancy: the org comes only from the credential', () => {
     const writeOnly = await createTenant(['events:write']);
     const q = await graphql(writeOnly.apiKey, COUNT, { metric: 'api_calls', from: '2026-01-01T00:00:00Z', to: '2026-01-02T00:00:00Z' });
     expect(q.status).toBe(403);
-    expect(q.errors?.[0]?.extensions?.code).toBe('missing_scope');
+    expect(q.errors?.[0]?.extensions).toMatchObject({ code: 'FORBIDDEN', reason: 'missing_scope' });
     // Reading usage does not let a key define what is billed: meters need meters:write.
     const reader = await createTenant(['events:write', 'usage:read']);
     const meter: MeterInput = { slug: 'api_calls', name: 'API calls', eventType: 'api.request', aggregation: 'COUNT' };

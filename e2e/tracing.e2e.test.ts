@@ -53,7 +53,7 @@ describe('one trace from the caller to the broker', () => {
       method: 'POST',
       headers: { authorization: `Bearer ${tenant.apiKey}`, 'content-type': 'application/json', traceparent: traceparent(viaGateway.trace) },
       body: JSON.stringify({
-        query: 'mutation($input: RecordUsageInput!) { recordUsage(input: $input) { accepted } }',
+        query: 'mutation($input: RecordEventInput!) { recordEvent(input: $input) { accepted } }',
         variables: { input: { id: viaGateway.id, type: 'api.request', subject: 'acme' } },
       }),
     });

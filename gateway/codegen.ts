@@ -19,6 +19,8 @@ const config: CodegenConfig = {
         scalars: {
           DateTime: { input: 'Date', output: 'Date' },
           JSONObject: { input: 'Record<string, unknown>', output: 'Record<string, unknown>' },
+          // Exact decimal text both ways (decimal.scalar.ts): money and quantities never become floats.
+          Decimal: { input: 'string', output: 'string' },
         },
         // Resolvers return what the gRPC backends answer; GraphQL picks the fields by name.
         mappers: {
@@ -27,6 +29,18 @@ const config: CodegenConfig = {
           MeterBackfill: '@polaris/proto#BackfillRun as ProtoBackfillRun',
           MeterUsage: '../meter-usage.parent#MeterUsageParent',
           MeterUsageRow: '@polaris/proto#QueryMeterRow as ProtoQueryMeterRow',
+          Customer: '@polaris/proto#Customer as ProtoCustomer',
+          Plan: '@polaris/proto#Plan as ProtoPlan',
+          PlanVersion: '@polaris/proto#PlanVersion as ProtoPlanVersion',
+          Price: '@polaris/proto#Price as ProtoPrice',
+          PriceTier: '@polaris/proto#PriceTier as ProtoPriceTier',
+          BillingSubscription: '@polaris/proto#Subscription as ProtoSubscription',
+          SubscriptionPhase: '@polaris/proto#SubscriptionPhase as ProtoSubscriptionPhase',
+          Invoice: '../invoice.parent#InvoiceParent',
+          UpcomingInvoice: '@polaris/proto#Invoice as ProtoInvoice',
+          InvoiceLine: '@polaris/proto#InvoiceLine as ProtoInvoiceLine',
+          InvoiceLineTier: '@polaris/proto#TierPiece as ProtoTierPiece',
+          InvoiceEvent: '@polaris/proto#InvoiceEvent as ProtoInvoiceEvent',
         },
       },
     },

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
+import type { ApiKeyScope } from '@polaris/shared/auth';
 import type { RunningSystem, ServiceSpec } from '@polaris/dev/launcher';
 import { throwawayDatabase, type ThrowawayDatabase } from '@polaris/clickhouse/testing';
 import { eventually } from './http';
@@ -14,8 +15,9 @@ import { createPrivateTopic, deleteTopicAndGroup, groupReached, topicEnds } from
  * A Polaris of its own for the billing scenarios (docs/billing.md): rating-workers on a throwaway
  * PostgreSQL and a queue prefix of their own in the local stack's Redis, a sink-worker on a
  * throwaway ClickHouse database and a private topic, and a collector producing to it. No
- * gateway: tests call the rating-worker's billing services as the gateway does (gRPC, internal
- * caller token), and send events through the collector's HTTP API with an API key.
+ * gateway unless asked for (`gateway: true`): tests call the rating-worker's billing services as
+ * the gateway does (gRPC, internal caller token), and send events through the collector's HTTP
+ * API with an API key.
  *
  * The rating jobs run on test time, not production time: a scan every second, a settle delay of a
  * second (periods the scenarios bill closed long ago), retries after half a second. The grace
@@ -24,12 +26,14 @@ import { createPrivateTopic, deleteTopicAndGroup, groupReached, topicEnds } from
  */
 export interface BillingSystem {
   collectorUrl: string;
+  /** The GraphQL endpoint of the system's gateway, when it was started with one. */
+  gatewayUrl: string | undefined;
   /** One gRPC address per rating-worker process (Customers, Plans, Subscriptions, Invoices, Meters). */
   ratingWorkerAddrs: string[];
   /** Their ops ports (/metrics, /readyz), in the same order. */
   ratingOpsPorts: number[];
-  /** An organization of this system with one key that may send events. */
-  createTenant(): Promise<Tenant>;
+  /** An organization of this system with one key; by default it may send events and read usage. */
+  createTenant(scopes?: ApiKeyScope[]): Promise<Tenant>;
   /** Sends events through the collector (each batch answered 202), then waits until the sink has stored them all. */
   send(apiKey: string, events: readonly MeterEvent[]): Promise<void>;
   stop(): Promise<void>;
@@ -41,6 +45,8 @@ export interface BillingSystemOptions {
   invoiceGraceMs: number;
   /** Rating-worker processes sharing the database, Redis and queue (replicas); 1 unless told. */
   ratingWorkers?: number;
+  /** Also a gateway over the first rating-worker, the sink's Usage API and the collector's Ingest. */
+  gateway?: boolean;
 }
 
 const EVENT_MAX_AGE_DAYS = '36500';
@@ -81,7 +87,7 @@ export async function startBillingSystem(opts: BillingSystemOptions): Promise<Bi
 
   try {
     [postgres, clickhouse, topic] = await Promise.all([throwawayPostgres(), throwawayDatabase(), createPrivateTopic(opts.label, 2)]);
-    const [sinkGrpc, collectorHttp] = [await freePort(), await freePort()];
+    const [sinkGrpc, collectorHttp, collectorGrpc] = [await freePort(), await freePort(), await freePort()];
     const ratingGrpc = await Promise.all(Array.from({ length: opts.ratingWorkers ?? 1 }, () => freePort()));
     const ratingWorkerAddrs = ratingGrpc.map((port) => `127.0.0.1:${port}`);
     const [firstRatingAddr] = ratingWorkerAddrs;
@@ -140,7 +146,7 @@ export async function startBillingSystem(opts: BillingSystemOptions): Promise<Bi
           opsPort: await freePort(),
           env: {
             HTTP_PORT: String(collectorHttp),
-            GRPC_PORT: String(await freePort()),
+            GRPC_PORT: String(collectorGrpc),
             EVENTS_TOPIC: topic,
             IDENTITY_GRPC_ADDR: firstRatingAddr,
             REDIS_URL: redisUrl,
@@ -150,14 +156,36 @@ export async function startBillingSystem(opts: BillingSystemOptions): Promise<Bi
       ]),
     ]);
 
+    let gatewayUrl: string | undefined;
+    if (opts.gateway) {
+      const gatewayHttp = await freePort();
+      await startTogether([
+        startPrivate(`${opts.label}-gateway`, [
+          {
+            name: 'gateway',
+            opsPort: await freePort(),
+            env: {
+              HTTP_PORT: String(gatewayHttp),
+              IDENTITY_GRPC_ADDR: firstRatingAddr,
+              METERS_GRPC_ADDR: firstRatingAddr,
+              USAGE_GRPC_ADDR: `127.0.0.1:${sinkGrpc}`,
+              INGEST_GRPC_ADDR: `127.0.0.1:${collectorGrpc}`,
+            },
+          },
+        ]),
+      ]);
+      gatewayUrl = `http://127.0.0.1:${gatewayHttp}/graphql`;
+    }
+
     const databaseUrl = postgres.url;
     const collectorUrl = `http://127.0.0.1:${collectorHttp}`;
     const eventsTopic = topic;
     return {
       collectorUrl,
+      gatewayUrl,
       ratingWorkerAddrs,
       ratingOpsPorts: ratingSpecs.map((s) => s.opsPort),
-      createTenant: () => createTenantIn(databaseUrl, ['events:write', 'usage:read']),
+      createTenant: (scopes = ['events:write', 'usage:read']) => createTenantIn(databaseUrl, scopes),
       async send(apiKey, events) {
         await sendAll(collectorUrl, apiKey, events);
         // The sink commits a batch only after inserting it: once its group reached the topic's end, every event is stored.

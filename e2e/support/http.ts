@@ -17,7 +17,7 @@ export async function postEvents(apiKey: string | undefined, body: unknown, cont
 export interface GraphQLResponse<T> {
   status: number;
   data?: T;
-  errors?: Array<{ message: string; extensions?: { code?: string; field?: string } }>;
+  errors?: Array<{ message: string; extensions?: { code?: string; reason?: string; field?: string } }>;
 }
 
 export async function graphql<T>(apiKey: string | undefined, query: string, variables: Record<string, unknown> = {}): Promise<GraphQLResponse<T>> {

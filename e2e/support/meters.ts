@@ -22,7 +22,8 @@ export const BACKFILL_DEADLINE_MS = 90_000;
 
 export interface GraphQLError {
   message: string;
-  extensions?: { code?: string; field?: string; http?: { status?: number } };
+  /** `code` is the class (BAD_USER_INPUT, NOT_FOUND, …), `reason` the specific code (meter_not_found). */
+  extensions?: { code?: string; reason?: string; field?: string; http?: { status?: number } };
 }
 
 export interface GraphQLAnswer<T> {

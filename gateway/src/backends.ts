@@ -2,7 +2,9 @@ import { makeClientConstructor, type Client, type ServiceError } from '@grpc/grp
 import { service as healthService } from 'grpc-health-check';
 import { type ReadinessCheck } from '@polaris/shared/service';
 import { insecureChannel, internalClientOptions, type InternalAuth } from '@polaris/shared/grpc';
-import { IdentityClient, IngestClient, MetersClient, UsageClient } from '@polaris/proto';
+import {
+  CustomersClient, IdentityClient, IngestClient, InvoicesClient, MetersClient, PlansClient, SubscriptionsClient, UsageClient,
+} from '@polaris/proto';
 
 /** gRPC clients for the services behind the gateway; the gateway touches no store directly. */
 export interface Backends {
@@ -10,9 +12,17 @@ export interface Backends {
   usage: InstanceType<typeof UsageClient>;
   ingest: InstanceType<typeof IngestClient>;
   meters: InstanceType<typeof MetersClient>;
+  customers: InstanceType<typeof CustomersClient>;
+  plans: InstanceType<typeof PlansClient>;
+  subscriptions: InstanceType<typeof SubscriptionsClient>;
+  invoices: InstanceType<typeof InvoicesClient>;
 }
 
-export type BackendName = keyof Backends;
+/**
+ * Where each backend answers, and the name of its readiness check. `billing` is the one server
+ * (the rating-worker's) of Customers, Plans, Subscriptions and Invoices.
+ */
+export type BackendName = 'identity' | 'usage' | 'ingest' | 'meters' | 'billing';
 
 /** Each readiness check gets this long for its answer: well inside the ops server's 2 s and the kubelet's. */
 const HEALTH_DEADLINE_MS = 1_000;
@@ -58,23 +68,31 @@ export function connectBackends(addr: Record<BackendName, string>, auth: Interna
   const usage = new UsageClient(addr.usage, insecureChannel, options);
   const ingest = new IngestClient(addr.ingest, insecureChannel, options);
   const meters = new MetersClient(addr.meters, insecureChannel, options);
+  const customers = new CustomersClient(addr.billing, insecureChannel, options);
+  const plans = new PlansClient(addr.billing, insecureChannel, options);
+  const subscriptions = new SubscriptionsClient(addr.billing, insecureChannel, options);
+  const invoices = new InvoicesClient(addr.billing, insecureChannel, options);
+  const clients = [identity, usage, ingest, meters, customers, plans, subscriptions, invoices];
   return {
     identity,
     usage,
     ingest,
     meters,
+    customers,
+    plans,
+    subscriptions,
+    invoices,
     health: {
       identity: healthCheck('identity', identity, IdentityClient.serviceName, addr.identity),
       usage: healthCheck('usage', usage, UsageClient.serviceName, addr.usage),
       ingest: healthCheck('ingest', ingest, IngestClient.serviceName, addr.ingest),
       meters: healthCheck('meters', meters, MetersClient.serviceName, addr.meters),
+      // The four billing services are served together: Invoices answering stands for them all.
+      billing: healthCheck('billing', invoices, InvoicesClient.serviceName, addr.billing),
     },
     // The health clients share these channels: closing the backend clients closes them too.
     close: () => {
-      identity.close();
-      usage.close();
-      ingest.close();
-      meters.close();
+      for (const client of clients) client.close();
     },
   };
 }

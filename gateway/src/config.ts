@@ -15,6 +15,12 @@ export const gatewayConfigSchema = baseConfigSchema.extend(internalAuthConfigSch
   INGEST_GRPC_ADDR: z.string().default(`127.0.0.1:${SERVICE_PORTS.collector.grpc}`),
   /** polaris.v1.Meters, served by the rating-worker (the owner of PostgreSQL). */
   METERS_GRPC_ADDR: z.string().default(`127.0.0.1:${SERVICE_PORTS['rating-worker'].grpc}`),
+  /**
+   * polaris.v1.Customers, Plans, Subscriptions and Invoices, also the rating-worker's. Unset:
+   * METERS_GRPC_ADDR, the same server, so every deployment that names the rating-worker for
+   * Meters reaches billing there too.
+   */
+  BILLING_GRPC_ADDR: z.string().min(1).optional(),
   /** Deadline for each call to a backend service. */
   BACKEND_DEADLINE_MS: z.coerce.number().int().positive().default(10_000),
   API_KEY_CACHE_TTL_MS: z.coerce.number().int().min(0).default(30_000),
@@ -39,5 +45,8 @@ export const gatewayConfigSchema = baseConfigSchema.extend(internalAuthConfigSch
 });
 
 export type GatewayConfig = z.infer<typeof gatewayConfigSchema>;
+
+/** The billing services' address: BILLING_GRPC_ADDR, else the Meters server's. */
+export const billingAddress = (config: GatewayConfig): string => config.BILLING_GRPC_ADDR ?? config.METERS_GRPC_ADDR;
 
 export const loadGatewayConfig = (env?: Record<string, string | undefined>): GatewayConfig => loadConfig(gatewayConfigSchema, env);

@@ -4,7 +4,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { createHttpMetrics, inServerSpan, runService } from '@polaris/shared/service';
 import { ApiKeyAuthenticator } from '@polaris/shared/auth';
 import { createInternalAuth } from '@polaris/shared/grpc';
-import { loadGatewayConfig } from './config';
+import { billingAddress, loadGatewayConfig } from './config';
 import { connectBackends } from './backends';
 import { createGraphQLHandler } from './graphql/graphql-handler';
 
@@ -42,7 +42,13 @@ await runService({
   loadConfig: loadGatewayConfig,
   build: async ({ config, logger, registry }) => {
     const backends = connectBackends(
-      { identity: config.IDENTITY_GRPC_ADDR, usage: config.USAGE_GRPC_ADDR, ingest: config.INGEST_GRPC_ADDR, meters: config.METERS_GRPC_ADDR },
+      {
+        identity: config.IDENTITY_GRPC_ADDR,
+        usage: config.USAGE_GRPC_ADDR,
+        ingest: config.INGEST_GRPC_ADDR,
+        meters: config.METERS_GRPC_ADDR,
+        billing: billingAddress(config),
+      },
       createInternalAuth(config, 'gateway'),
     );
     const auth = new ApiKeyAuthenticator(backends.identity, config.API_KEY_CACHE_TTL_MS);
@@ -98,7 +104,7 @@ await runService({
     );
     function tooLarge(res: ServerResponse): void {
       res.writeHead(413, { 'content-type': 'application/json', connection: 'close' });
-      res.end(JSON.stringify({ errors: [{ message: `the request body exceeds ${config.MAX_BODY_BYTES} bytes`, extensions: { code: 'body_too_large', field: 'body' } }] }));
+      res.end(JSON.stringify({ errors: [{ message: `the request body exceeds ${config.MAX_BODY_BYTES} bytes`, extensions: { code: 'BAD_USER_INPUT', reason: 'body_too_large', field: 'body' } }] }));
     }
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -108,16 +114,17 @@ await runService({
 
     return {
       // Identity is critical: without it no request can be authenticated, so a gateway that cannot
-      // reach it is not ready. Usage and Ingest are reported in the /readyz body but do not fail
-      // readiness: an outage of either already fails only the GraphQL field that needs it, with its
-      // own 503 code (usage_unavailable, ingest_unavailable), and `me` and the other field keep
-      // working; taking every gateway pod out of the load balancer would turn that partial outage
-      // into a total one.
+      // reach it is not ready. Usage, Ingest, Meters and billing are reported in the /readyz body
+      // but do not fail readiness: an outage of one already fails only the GraphQL fields that need
+      // it, with its own 503 reason (usage_unavailable, ingest_unavailable), and `me` and the other
+      // fields keep working; taking every gateway pod out of the load balancer would turn that
+      // partial outage into a total one.
       checks: [
         { name: 'identity', check: backends.health.identity },
         { name: 'usage', check: backends.health.usage, critical: false },
         { name: 'ingest', check: backends.health.ingest, critical: false },
         { name: 'meters', check: backends.health.meters, critical: false },
+        { name: 'billing', check: backends.health.billing, critical: false },
       ],
       parts: [
         {

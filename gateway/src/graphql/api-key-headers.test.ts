@@ -28,7 +28,7 @@ function handler() {
       headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', ...headers },
       body: JSON.stringify({ query: '{ me { id } }' }),
     });
-    return { status: res.status, body: (await res.json()) as { data?: { me?: { id: string } }; errors?: Array<{ extensions?: { code?: string }; message: string }> } };
+    return { status: res.status, body: (await res.json()) as { data?: { me?: { id: string } }; errors?: Array<{ extensions?: { code?: string; reason?: string }; message: string }> } };
   };
   return { me, asked };
 }
@@ -48,7 +48,7 @@ describe('the gateway takes the API key as Authorization: Bearer or X-API-Key', 
     const { me, asked } = handler();
     const res = await me({ authorization: 'Bearer pol_aaaaaaaa_x', 'x-api-key': 'pol_bbbbbbbb_x' });
     expect(res.status).toBe(401);
-    expect(res.body.errors?.[0]?.extensions?.code).toBe('conflicting_api_keys');
+    expect(res.body.errors?.[0]?.extensions).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'conflicting_api_keys' });
     expect(asked).toEqual([]);
   });
 
@@ -56,6 +56,6 @@ describe('the gateway takes the API key as Authorization: Bearer or X-API-Key', 
     const { me } = handler();
     const res = await me({});
     expect(res.status).toBe(401);
-    expect(res.body.errors?.[0]).toMatchObject({ extensions: { code: 'missing_api_key' }, message: expect.stringMatching(/X-API-Key/) });
+    expect(res.body.errors?.[0]).toMatchObject({ extensions: { code: 'UNAUTHENTICATED', reason: 'missing_api_key' }, message: expect.stringMatching(/X-API-Key/) });
   });
 });

@@ -1,23 +1,26 @@
 import { GraphQLError } from 'graphql';
 import { asPolarisError, httpStatusOf, PolarisError } from '@polaris/shared/errors';
+import { errorClassOf } from './error-classes';
 
 /**
- * A PolarisError as a GraphQL error: `extensions.code` and `extensions.field` say what and
- * where, and the HTTP status follows the same table as the REST collector.
+ * A PolarisError as a GraphQL error: `extensions.code` is its class (error-classes.ts),
+ * `extensions.reason` the product's code and `extensions.field` the argument to fix, and the HTTP
+ * status follows the same table as the REST collector.
  */
 export function toGraphQLError(err: unknown): GraphQLError {
   if (err instanceof GraphQLError && !(err.originalError instanceof PolarisError)) return err;
   const perr = asPolarisError(err instanceof GraphQLError ? err.originalError : err);
   return new GraphQLError(perr.message, {
     extensions: {
-      code: perr.code,
+      code: errorClassOf(perr),
+      reason: perr.code,
       ...(perr.field ? { field: perr.field } : {}),
       http: { status: httpStatusOf(perr) },
     },
   });
 }
 
-/** Wraps a resolver so that every error it throws leaves as a GraphQL error with a code, a field and an HTTP status. */
+/** Wraps a resolver so that every error it throws leaves as a GraphQL error with a class, a reason, a field and an HTTP status. */
 export function guarded<P, A, C, R>(resolve: (parent: P, args: A, ctx: C) => Promise<R>): (parent: P, args: A, ctx: C) => Promise<R> {
   return async (parent, args, ctx) => {
     try {

@@ -116,7 +116,7 @@ describe('one API key validation per request', () => {
   it('mutations, which run one after another, share one validation too (no key cache)', async () => {
     const { post, calls } = handlerWith(DEFAULT_GRAPHQL_LIMITS, 0);
     const input = (i: number) => `{ id: "e${i}", type: "api.request", subject: "c" }`;
-    const res = await post(`mutation { ${Array.from({ length: 10 }, (_, i) => `r${i}: recordUsage(input: ${input(i)}) { accepted }`).join(' ')} }`);
+    const res = await post(`mutation { ${Array.from({ length: 10 }, (_, i) => `r${i}: recordEvent(input: ${input(i)}) { accepted }`).join(' ')} }`);
     expect(res.body.errors).toBeUndefined();
     expect(calls.publish).toBe(10);
     expect(calls.validateApiKey).toBe(1);

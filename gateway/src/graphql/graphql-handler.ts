@@ -2,6 +2,7 @@ import { createSchema, createYoga, type YogaServerOptions } from 'graphql-yoga';
 import type { ApiKeyAuthenticator } from '@polaris/shared/auth';
 import type { Backends } from '../backends';
 import { contextFactory, type GatewayContext } from './context';
+import { errorClassesPlugin } from './error-classes.plugin';
 import { typeDefs } from './generated/type-defs';
 import { graphqlLimitPlugins, type GraphQLLimits } from './limits';
 import { maskedErrors } from './masked-errors';
@@ -25,7 +26,7 @@ export function createGraphQLHandler(opts: GraphQLHandlerOptions) {
   return createYoga<object, GatewayContext>({
     schema: createSchema<GatewayContext>({ typeDefs, resolvers }),
     context: contextFactory(opts.auth, opts.backends, opts.deadlineMs),
-    plugins: graphqlLimitPlugins(opts.limits),
+    plugins: [...graphqlLimitPlugins(opts.limits), errorClassesPlugin()],
     graphiql: opts.graphiql,
     maskedErrors: maskedErrors(),
     logging: opts.logging,

@@ -18,18 +18,27 @@ export const DEFAULT_GRAPHQL_LIMITS: GraphQLLimits = { maxAliases: 15, maxDepth:
 
 type LimitSetting = 'GRAPHQL_MAX_ALIASES' | 'GRAPHQL_MAX_DEPTH' | 'GRAPHQL_MAX_TOKENS' | 'GRAPHQL_MAX_COST';
 
+/** `extensions.reason` of each limit's refusal. */
+const REASON: Record<LimitSetting, string> = {
+  GRAPHQL_MAX_ALIASES: 'too_many_aliases',
+  GRAPHQL_MAX_DEPTH: 'query_too_deep',
+  GRAPHQL_MAX_TOKENS: 'query_too_long',
+  GRAPHQL_MAX_COST: 'query_too_costly',
+};
+
 /**
  * graphql-armor's rejection, re-issued as the gateway's error: `extensions.code` BAD_USER_INPUT,
- * `extensions.limit` the setting that refused it and `max` its value, so a client knows which
- * limit it met and an operator which variable raises it. Validation rules report it (the request
+ * `extensions.reason` the limit in words (`too_many_aliases`), `extensions.limit` the setting
+ * that refused it and `max` its value, so a client knows which limit it met and an operator which
+ * variable raises it. Validation rules report it (the request
  * then gets 400 with every error); the token limit runs inside the parser, so it throws.
  */
 function rejectAs(limit: LimitSetting, max: number) {
   return (ctx: ValidationContext | null, armorError: GraphQLError): void => {
-    const reason = armorError.message.replace(/^Syntax Error: /, '');
+    const why = armorError.message.replace(/^Syntax Error: /, '');
     // Yoga's own constructor: Yoga tells a client error from an unexpected one (masked as a 500)
     // with instanceof, which fails across two copies of graphql (vitest loads ESM and CJS side by side).
-    const error = createGraphQLError(`${reason} (${limit}=${max})`, { extensions: { code: 'BAD_USER_INPUT', limit, max } });
+    const error = createGraphQLError(`${why} (${limit}=${max})`, { extensions: { code: 'BAD_USER_INPUT', reason: REASON[limit], limit, max } });
     if (!ctx) throw error;
     ctx.reportError(error);
   };

@@ -70,7 +70,7 @@ describe('GraphQL errors from an outage or a bug', () => {
     expect(res.text).not.toMatch(/dns:|rating-worker|50053|Name resolution/);
     const [error] = res.body.errors ?? [];
     expect(error?.message).toMatch(/unavailable.*retry/);
-    expect(error?.extensions).toMatchObject({ code: 'identity_unavailable', requestId: expect.stringMatching(/^[0-9a-f]{32}$/) });
+    expect(error?.extensions).toMatchObject({ code: 'INTERNAL', reason: 'identity_unavailable', requestId: expect.stringMatching(/^[0-9a-f]{32}$/) });
     const entries = loggedWith(error?.extensions?.requestId);
     expect(entries).toHaveLength(1);
     expect(String((entries[0]?.[0] as Error).message)).toContain(DETAIL);
@@ -82,7 +82,7 @@ describe('GraphQL errors from an outage or a bug', () => {
     expect(res.text).not.toMatch(/remote_addr|10\.0\.3\.7|RST_STREAM/);
     const [error] = res.body.errors ?? [];
     expect(error?.message).toBe('internal error');
-    expect(error?.extensions).toMatchObject({ code: 'internal', requestId: expect.stringMatching(/^[0-9a-f]{32}$/) });
+    expect(error?.extensions).toMatchObject({ code: 'INTERNAL', reason: 'internal', requestId: expect.stringMatching(/^[0-9a-f]{32}$/) });
     expect(loggedWith(error?.extensions?.requestId)).toHaveLength(1);
   });
 
@@ -92,15 +92,17 @@ describe('GraphQL errors from an outage or a bug', () => {
     expect(res.status).toBe(400);
     const [error] = res.body.errors ?? [];
     expect(error?.message).toBe('to must be after from');
-    expect(error?.extensions).toMatchObject({ code: 'invalid_range', field: 'to' });
+    expect(error?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'invalid_range', field: 'to' });
     expect(error?.extensions?.requestId).toBeUndefined();
   });
 
-  it('a document error (unknown field) passes as graphql-js words it', async () => {
+  it('a document error (unknown field) passes as graphql-js words it, as BAD_USER_INPUT', async () => {
     const { post } = gateway(false);
     const res = await post('{ nope }');
+    expect(res.status).toBe(400);
     const [error] = res.body.errors ?? [];
     expect(error?.message).toMatch(/Cannot query field "nope"/);
+    expect(error?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'graphql_validation_failed' });
     expect(error?.extensions?.requestId).toBeUndefined();
   });
 });

@@ -1,13 +1,12 @@
 import type { Meter as ProtoMeter, MeterDefinition as ProtoDefinition } from '@polaris/proto';
-import { PolarisError } from '@polaris/shared/errors';
 import { callUnary } from '@polaris/shared/grpc';
-import { meterAggregationName, meterDefinitionToProto, type MeterAggregation } from '@polaris/shared/meters';
+import { meterDefinitionToProto } from '@polaris/shared/meters';
 import type { GatewayContext } from './context';
 import { camelCaseField, inArgumentTerms } from './argument-names';
 import { guarded } from './errors';
+import { aggregationOf, definitionOf, getMeter } from './meter-lookup';
+import { connection, pageArgument, pageSize } from './pages';
 import type { MeterDimensionInput, Resolvers, UpdateMeterInput } from './generated/resolvers-types';
-
-const MAX_PAGE = 200;
 
 /** Meters of the key's organization, through the rating-worker's Meters service. */
 export const metersResolvers = {
@@ -18,17 +17,17 @@ export const metersResolvers = {
     }),
     meters: guarded(async (_parent, args, ctx) => {
       const organizationId = await org(ctx, 'usage:read');
-      const first = args.first ?? 50;
-      if (first < 1 || first > MAX_PAGE) throw new PolarisError('invalid_argument', 'invalid_page_size', `first must be between 1 and ${MAX_PAGE}`, 'first');
       const { meters } = ctx.backends;
       const res = await callUnary(
         'meters',
         meters.listMeters.bind(meters),
-        { organizationId, includeArchived: args.includeArchived ?? false, pageSize: first, pageToken: args.after ?? '' },
+        { organizationId, includeArchived: args.includeArchived ?? false, pageSize: pageSize(args.first), pageToken: args.after ?? '' },
         ctx.deadlineMs,
         { actingFor: organizationId },
-      );
-      return { nodes: res.meters, endCursor: res.nextPageToken || null, hasNextPage: res.nextPageToken !== '' };
+      ).catch((err: unknown) => {
+        throw inArgumentTerms(err, pageArgument);
+      });
+      return connection(res.meters, res.nextPageToken);
     }),
     meterBackfill: guarded(async (_parent, { id }, ctx) => {
       const organizationId = await org(ctx, 'usage:read');
@@ -115,24 +114,6 @@ export const metersResolvers = {
 
 async function org(ctx: GatewayContext, scope: 'usage:read' | 'meters:write'): Promise<string> {
   return (await ctx.principal(scope)).organizationId;
-}
-
-function getMeter(ctx: GatewayContext, organizationId: string, slug: string): Promise<ProtoMeter> {
-  const { meters } = ctx.backends;
-  return callUnary('meters', meters.getMeter.bind(meters), { organizationId, slug }, ctx.deadlineMs, { actingFor: organizationId });
-}
-
-/** What the meter measures now: the version being built if there is one, else the one answering. */
-function definitionOf(m: ProtoMeter): ProtoDefinition {
-  const definition = (m.pendingVersion ?? m.currentVersion)?.definition;
-  if (!definition) throw new PolarisError('internal', 'meter_without_version', `meter ${m.slug} came without a version`);
-  return definition;
-}
-
-function aggregationOf(definition: ProtoDefinition): MeterAggregation {
-  const name = meterAggregationName(definition.aggregation);
-  if (!name) throw new PolarisError('internal', 'unknown_aggregation', 'the meters service answered an unknown aggregation');
-  return name;
 }
 
 const dimensionsOf = (dims: readonly MeterDimensionInput[]) => dims.map(({ name, path }) => ({ name, path }));

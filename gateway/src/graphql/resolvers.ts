@@ -1,8 +1,13 @@
 import { DateTimeResolver, JSONObjectResolver } from 'graphql-scalars';
+import { customersResolvers } from './customers.resolvers';
+import { DecimalScalar } from './decimal.scalar';
 import { eventsResolvers } from './events.resolvers';
 import type { Resolvers } from './generated/resolvers-types';
 import { identityResolvers } from './identity.resolvers';
+import { invoicesResolvers } from './invoices.resolvers';
 import { metersResolvers } from './meters.resolvers';
+import { plansResolvers } from './plans.resolvers';
+import { subscriptionsResolvers } from './subscriptions.resolvers';
 import { usageResolvers } from './usage.resolvers';
 
 /**
@@ -12,10 +17,38 @@ import { usageResolvers } from './usage.resolvers';
 export const resolvers: Resolvers = {
   DateTime: DateTimeResolver,
   JSONObject: JSONObjectResolver,
-  Query: { ...identityResolvers.Query, ...usageResolvers.Query, ...metersResolvers.Query },
-  Mutation: { ...eventsResolvers.Mutation, ...metersResolvers.Mutation },
+  Decimal: DecimalScalar,
+  Query: {
+    ...identityResolvers.Query,
+    ...usageResolvers.Query,
+    ...metersResolvers.Query,
+    ...customersResolvers.Query,
+    ...plansResolvers.Query,
+    ...subscriptionsResolvers.Query,
+    ...invoicesResolvers.Query,
+  },
+  Mutation: {
+    ...eventsResolvers.Mutation,
+    ...metersResolvers.Mutation,
+    ...customersResolvers.Mutation,
+    ...plansResolvers.Mutation,
+    ...subscriptionsResolvers.Mutation,
+    ...invoicesResolvers.Mutation,
+  },
   MeterUsage: usageResolvers.MeterUsage,
   MeterUsageRow: usageResolvers.MeterUsageRow,
   Meter: metersResolvers.Meter,
   MeterBackfill: metersResolvers.MeterBackfill,
+  Customer: customersResolvers.Customer,
+  Plan: plansResolvers.Plan,
+  PlanVersion: plansResolvers.PlanVersion,
+  Price: plansResolvers.Price,
+  PriceTier: plansResolvers.PriceTier,
+  BillingSubscription: subscriptionsResolvers.BillingSubscription,
+  SubscriptionPhase: subscriptionsResolvers.SubscriptionPhase,
+  Invoice: invoicesResolvers.Invoice,
+  UpcomingInvoice: invoicesResolvers.UpcomingInvoice,
+  InvoiceLine: invoicesResolvers.InvoiceLine,
+  InvoiceLineTier: invoicesResolvers.InvoiceLineTier,
+  InvoiceEvent: invoicesResolvers.InvoiceEvent,
 };

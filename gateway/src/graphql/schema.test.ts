@@ -3,8 +3,9 @@ import { WindowSize as ProtoWindowSize } from '@polaris/proto';
 import { METER_AGGREGATIONS } from '@polaris/shared/meters';
 import { createSchema } from 'graphql-yoga';
 import { describe, expect, it } from 'vitest';
-import { toProtoWindowSize } from './enums';
-import type { WindowSize } from './generated/resolvers-types';
+import { billingAnchorOf, priceModelOf, toProtoBillingAnchor, toProtoInvoiceStatus, toProtoPriceModel, toProtoWindowSize, invoiceStatusOf } from './enums';
+import type { BillingAnchor, InvoiceStatus, PriceModel, WindowSize } from './generated/resolvers-types';
+import { DEFAULT_SUBJECT } from './usage-record';
 import { typeDefs } from './generated/type-defs';
 import { resolvers } from './resolvers';
 
@@ -36,5 +37,22 @@ describe('the GraphQL schema', () => {
 
     // Meter aggregations are the domain's names, which @polaris/shared/meters maps to proto.
     expect(enumValues('MeterAggregation')).toEqual([...METER_AGGREGATIONS]);
+  });
+
+  it('translates every billing enum value both ways', () => {
+    const roundTrip = (name: string, to: (v: string) => unknown, from: (p: never) => string) => {
+      const values = enumValues(name);
+      const proto = values.map((v) => to(v));
+      expect(new Set(proto).size, name).toBe(values.length);
+      expect(proto.map((p) => from(p as never)), name).toEqual(values);
+    };
+    roundTrip('PriceModel', (v) => toProtoPriceModel(v as PriceModel), priceModelOf);
+    roundTrip('BillingAnchor', (v) => toProtoBillingAnchor(v as BillingAnchor), billingAnchorOf);
+    roundTrip('InvoiceStatus', (v) => toProtoInvoiceStatus(v as InvoiceStatus), invoiceStatusOf);
+  });
+
+  it("recordUsage's default subject is the one the resolver uses when the call names none", () => {
+    const subject = schema.getMutationType()?.getFields().recordUsage?.args.find((a) => a.name === 'subject');
+    expect(subject?.defaultValue).toBe(DEFAULT_SUBJECT);
   });
 });

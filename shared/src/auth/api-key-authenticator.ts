@@ -6,6 +6,8 @@ import type { IdentityClient, ValidateApiKeyResponse } from '@polaris/proto';
 
 export interface Principal {
   organizationId: string;
+  /** The key's id: who acted, in records such as an invoice's history (`api-key:<id>`). */
+  keyId: string;
   keyPrefix: string;
   scopes: string[];
   /** The organization's own event rate limit (`polaris org limits`); undefined: the collector's default. */
@@ -78,6 +80,7 @@ export class ApiKeyAuthenticator {
     const limit = res.eventRateLimit;
     const principal: Principal = {
       organizationId: res.organization.id,
+      keyId: res.keyId,
       keyPrefix: res.keyPrefix,
       scopes: res.scopes,
       ...(limit ? { eventRateLimit: { eventsPerSecond: limit.eventsPerSecond, burst: limit.burst } } : {}),
