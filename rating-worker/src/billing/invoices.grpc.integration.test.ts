@@ -128,6 +128,8 @@ describe('Invoices gRPC', () => {
     const again = await action('recomputeInvoice', invoiceId);
     expect(again.linesHash).toBe(invoice.linesHash);
     expect(again.lines).toEqual(invoice.lines);
+    // The usage is read again, so it is as of the recompute, not as of the first computation.
+    expect(again.usageAsOf?.getTime()).toBeGreaterThan(invoice.usageAsOf?.getTime() ?? Infinity);
     // No actor given: the calling service is recorded.
     expect(again.history.at(-1)).toMatchObject({ action: 'recomputed', actor: 'operator' });
     expect(JSON.parse(again.history.at(-1)?.detail ?? '{}')).toMatchObject({ totalBefore: '51.00', totalAfter: '51.00' });

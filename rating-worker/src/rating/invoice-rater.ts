@@ -84,7 +84,8 @@ export class InvoiceRater {
   /** Rates a draft again from the stored usage and writes it; undefined when a job has nothing to do. */
   async recompute(ref: InvoiceRef, mode: Mode): Promise<InvoiceSummary | undefined> {
     return this.underClaim(ref, mode, 'recomputed', async (invoice, claimer) => {
-      const { computation } = await computeInvoice(this.sources, invoice);
+      // As of now: the stored draft carries its first computation's usageAsOf, which must not stick.
+      const { computation } = await computeInvoice(this.sources, { ...invoice, usageAsOf: new Date() });
       const written = await invoices.writeComputation(this.deps.pool, { ...ref, claimer, computation });
       this.deps.observer?.computed?.();
       return written;
@@ -98,7 +99,7 @@ export class InvoiceRater {
    */
   async finalize(ref: InvoiceRef, mode: Mode): Promise<InvoiceSummary | undefined> {
     return this.underClaim(ref, mode, 'finalized', async (invoice, claimer) => {
-      const { computation, basis } = await computeInvoice(this.sources, invoice);
+      const { computation, basis } = await computeInvoice(this.sources, { ...invoice, usageAsOf: new Date() });
       const finalized = await invoices.finalize(this.deps.pool, { ...ref, claimer, computation, basis });
       this.deps.observer?.computed?.();
       return finalized;

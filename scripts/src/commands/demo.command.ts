@@ -1,11 +1,19 @@
 import path from 'node:path';
 import type { Command } from 'commander';
+import { SERVICE_PORTS } from '@polaris/shared/contracts';
 import pg from 'pg';
 import type { DevConfig } from '../config';
 import { repoRoot } from '../paths';
 import { DEFAULT_PORTS, localSpecs, startServices } from '../services/launcher';
 
 const DEMO_SLUG = 'demo';
+/** The operators' organization whose key opens the queue board: the `admin` scope sees every tenant's jobs. */
+const OPERATORS = { slug: 'demo-ops', name: 'Demo operators' };
+/**
+ * The rating-worker looks for closed periods this often under the demo (default 60 s), so the
+ * demo's invoices are drafted within seconds; settle delay and grace keep their defaults.
+ */
+const DEMO_RATING_SCAN_INTERVAL_MS = 5_000;
 const SAMPLE_EVENTS = 300;
 const BATCH = 100;
 const HOUR = 3_600_000;
@@ -24,7 +32,9 @@ async function post(url: string, key: string, body: unknown): Promise<void> {
 /**
  * `polaris demo`: runs the four services on the default ports against the local stack, creates
  * the demo organization, a fresh API key and the demo meters, sends sample traffic (with a
- * resent batch, to show deduplication), prints each meter's usage and where to look, and keeps
+ * resent batch, to show deduplication), prints each meter's usage, then bills it: a plan,
+ * customers and subscriptions whose first period has closed, the invoice the rating-worker
+ * drafts, finalized, and the estimate of the current period. Prints where to look, and keeps
  * running until Ctrl-C.
  */
 export function registerDemoCommand(program: Command, config: () => DevConfig): void {
@@ -38,15 +48,19 @@ export function registerDemoCommand(program: Command, config: () => DevConfig): 
       const { DEMO_METERS, ensureDemoMeters, waitForBackfills } = await import('../demo/demo-meters');
       const { formatReports, meterTotal, readMeterUsage } = await import('../demo/demo-usage');
       const { graphqlClient } = await import('../demo/graphql-client');
+      const { sendDemoEvents } = await import('../demo/send-demo-events');
+      const { billingWalkthrough } = await import('../demo/billing-walkthrough');
 
       const db = new pg.Client({ connectionString: cfg.postgres.url });
       await db.connect();
-      const { organization, key } = await (async () => {
+      const { organization, key, adminKey } = await (async () => {
         try {
           const org = (await organizations.findBySlug(db, DEMO_SLUG)) ?? (await organizations.create(db, { name: 'Demo Inc.', slug: DEMO_SLUG }));
+          const ops = (await organizations.findBySlug(db, OPERATORS.slug)) ?? (await organizations.create(db, OPERATORS));
           const name = `demo ${new Date().toISOString()}`;
           const created = await apiKeys.create(db, { organizationId: org.id, name, scopes: ['events:write', 'usage:read', 'meters:write'] });
-          return { organization: org, key: created.key };
+          const admin = await apiKeys.create(db, { organizationId: ops.id, name, scopes: ['admin'] });
+          return { organization: org, key: created.key, adminKey: admin.key };
         } finally {
           await db.end();
         }
@@ -54,7 +68,10 @@ export function registerDemoCommand(program: Command, config: () => DevConfig): 
 
       const logDir = path.join(cfg.stackDir, 'logs', 'services');
       console.log(`starting services (logs in ${logDir}) …`);
-      const system = await startServices({ repoRoot, logDir, specs: localSpecs(DEFAULT_PORTS, { LOG_LEVEL: 'info' }) });
+      const specs = localSpecs(DEFAULT_PORTS, { LOG_LEVEL: 'info' }).map((spec) =>
+        spec.name === 'rating-worker' ? { ...spec, env: { ...spec.env, RATING_SCAN_INTERVAL_MS: String(DEMO_RATING_SCAN_INTERVAL_MS) } } : spec,
+      );
+      const system = await startServices({ repoRoot, logDir, specs });
       const stop = async () => {
         console.log('\nstopping services …');
         try {
@@ -90,8 +107,8 @@ export function registerDemoCommand(program: Command, config: () => DevConfig): 
       // Earlier demo runs may have left usage in the same range: wait for ours on top of it.
       const expected = Number((await meterTotal(request, 'api_calls', from, to)) ?? 0) + calls;
 
-      for (let i = 0; i < events.length; i += BATCH) await post(collector, key, events.slice(i, i + BATCH));
-      await post(collector, key, events.slice(0, BATCH)); // a client retry: must change nothing
+      // Through @polaris/sdk, as a customer's app sends; the first BATCH again is a client retry: it must change nothing.
+      await sendDemoEvents(collector, key, events, BATCH);
 
       const deadline = Date.now() + 30_000;
       while (Date.now() < deadline && Number((await meterTotal(request, 'api_calls', from, to)) ?? 0) < expected) {
@@ -101,6 +118,7 @@ export function registerDemoCommand(program: Command, config: () => DevConfig): 
       for (const meter of DEMO_METERS) reports.push(await readMeterUsage(request, meter, from, to));
 
       const seedsQuery = 'query { me { id name } usage(metric: \\"api_calls\\") { metric total periodStart periodEnd } }';
+      const board = `http://127.0.0.1:${DEFAULT_PORTS.ratingAdmin ?? SERVICE_PORTS['rating-worker'].admin}/admin/queues`;
       console.log(`
 Polaris is running with demo data.
 
@@ -114,7 +132,28 @@ Polaris is running with demo data.
 
 Sent ${events.length} events over the last 6 hours, then resent the first ${BATCH} (deduplicated).
 Usage from ${from} to ${to}, per meter, read back through gateway → Usage gRPC → ClickHouse rollups:
-${formatReports(reports)}
+${formatReports(reports)}`);
+
+      const billingDb = new pg.Client({ connectionString: cfg.postgres.url });
+      await billingDb.connect();
+      try {
+        await billingWalkthrough({
+          target: { db: billingDb, config: cfg, org: organization.slug },
+          organization,
+          request,
+          send: (batch) => post(collector, key, batch),
+          batch: BATCH,
+          scanIntervalMs: DEMO_RATING_SCAN_INTERVAL_MS,
+        });
+      } finally {
+        await billingDb.end();
+      }
+
+      console.log(`
+Queue board (bull-board: the rating jobs)
+  ${board}
+  log in with any user name and this admin key as the password (organization ${OPERATORS.slug}, scope admin; shown once):
+  ${adminKey}
 
 Try:
   curl -s -X POST ${collector} \\
@@ -124,7 +163,9 @@ Try:
   curl -s -X POST ${gateway} -H 'Authorization: Bearer ${key}' -H 'Content-Type: application/json' \\
     -d '{"query":"${seedsQuery}"}'
 
-  npx polaris meter list --org demo      (what each meter measures; README "Meters")
+  npx polaris meter list --org demo              (what each meter measures; README "Meters")
+  npx polaris invoice upcoming acme --org demo   (the estimate again: that event counts from the next whole minute)
+  npx polaris invoice list --org demo            (README "Billing quick start": your own customer, plan and invoice)
 
 Press Ctrl-C to stop the services (the stack keeps running; npx polaris stack down stops it).`);
     });
