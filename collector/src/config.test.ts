@@ -26,3 +26,11 @@ describe('collector config: time rules and rate limits', () => {
     expect(() => loadCollectorConfig({ ...required, RATE_LIMIT_EVENTS_PER_SECOND: '10000', RATE_LIMIT_BURST: '5000' })).toThrow(/RATE_LIMIT_BURST: must be at least RATE_LIMIT_EVENTS_PER_SECOND \(10000\)/);
   });
 });
+
+describe('collector config: compression', () => {
+  it('sends uncompressed by default, takes gzip, and refuses a codec the sink-worker cannot decode', () => {
+    expect(loadCollectorConfig(required).PUBLISH_COMPRESSION).toBe('none');
+    expect(loadCollectorConfig({ ...required, PUBLISH_COMPRESSION: 'gzip' }).PUBLISH_COMPRESSION).toBe('gzip');
+    expect(() => loadCollectorConfig({ ...required, PUBLISH_COMPRESSION: 'lz4' })).toThrow(/PUBLISH_COMPRESSION/);
+  });
+});

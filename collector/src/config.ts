@@ -40,6 +40,12 @@ export const collectorConfigSchema = withKafkaConfig(baseConfigSchema.extend(int
    * than this alone is refused with 413 event_too_large.
    */
   PUBLISH_MAX_BATCH_BYTES: z.coerce.number().int().positive().default(1_000_000),
+  /**
+   * Codec of the record batches sent to the broker: none, or gzip where broker disk and cross-zone
+   * traffic cost more than collector CPU (event-publisher.ts has the measurements). Only codecs
+   * every kafkajs consumer decodes without a plug-in: the sink-worker reads what this writes.
+   */
+  PUBLISH_COMPRESSION: z.enum(['none', 'gzip']).default('none'),
   /** A validated key is trusted this long without asking Identity again (revocation delay; also how soon a new org limit applies). */
   API_KEY_CACHE_TTL_MS: z.coerce.number().int().min(0).default(30_000),
   /**

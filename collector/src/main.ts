@@ -5,16 +5,13 @@ import { createInternalAuth, createUnaryWrapper, insecureChannel, internalClient
 import { createKafka, kafkaConnection } from '@polaris/shared/kafka';
 import { ApiKeyAuthenticator } from '@polaris/shared/auth';
 import { IdentityClient } from '@polaris/proto';
-import { Redis } from 'ioredis';
 import { loadCollectorConfig } from './config';
 import { EventPublisher } from './publish/event-publisher';
 import { createHttpServer } from './http/http-server';
 import { registerEventsRoute } from './http/events.route';
 import { ingestService } from './ingest/ingest.grpc';
 import { EventRateLimiter } from './rate-limit/event-rate-limiter';
-
-/** A rate-limit count slower than this is treated as Redis being unreachable (the request is not held up). */
-const REDIS_COMMAND_TIMEOUT_MS = 500;
+import { createRateLimitRedis } from './rate-limit/rate-limit-redis';
 
 await runService({
   name: 'collector',
@@ -28,6 +25,7 @@ await runService({
         lingerMs: config.PUBLISH_LINGER_MS,
         maxBatch: config.PUBLISH_MAX_BATCH,
         maxBatchBytes: config.PUBLISH_MAX_BATCH_BYTES,
+        compression: config.PUBLISH_COMPRESSION,
         maxRequestBytes: config.MAX_ENCODED_BYTES_PER_REQUEST,
         maxQueued: config.PUBLISH_MAX_QUEUED,
         timeoutMs: config.PUBLISH_TIMEOUT_MS,
@@ -42,17 +40,8 @@ await runService({
     const auth = new ApiKeyAuthenticator(identity, config.API_KEY_CACHE_TTL_MS);
     const timeWindow = { maxAgeMs: config.EVENT_MAX_AGE_DAYS * 86_400_000, maxFutureMs: config.EVENT_MAX_FUTURE_HOURS * 3_600_000 };
 
-    // No offline queue: while Redis is away a count fails at once (and the limiter fails open or
-    // refuses) instead of waiting for a reconnect; ioredis keeps reconnecting in the background.
-    const redis = new Redis(config.REDIS_URL, {
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      connectTimeout: 2_000,
-      commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
-      retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),
-    });
     const rateLimiter = new EventRateLimiter(
-      redis,
+      createRateLimitRedis(config.REDIS_URL),
       {
         defaultLimit: config.RATE_LIMIT_EVENTS_PER_SECOND > 0 ? { eventsPerSecond: config.RATE_LIMIT_EVENTS_PER_SECOND, burst: config.RATE_LIMIT_BURST } : undefined,
         redisGraceMs: config.RATE_LIMIT_REDIS_GRACE_MS,

@@ -82,7 +82,7 @@ function machineBusy(measured: readonly Measured[]): string {
 }
 
 async function main(): Promise<string[]> {
-  const { events, batchedEvents, rounds, concurrency, batchSizes } = cfg.ingest;
+  const { events, batchedEvents, rounds, compression, concurrency, batchSizes } = cfg.ingest;
   await preflight(cfg.stack, [BENCH_PORTS.collector, BENCH_PORTS.ingestGrpc, BENCH_PORTS.identityGrpc, BENCH_PORTS.ops.collector, BENCH_PORTS.ops['rating-worker']]);
   console.log(
     `bench:ingest run ${run}: ${events} events per scenario in 1-event requests, ${batchedEvents} in batched ones, ${rounds} rounds, concurrency ${concurrency}, batch sizes ${batchSizes.join(', ')}`,
@@ -90,7 +90,7 @@ async function main(): Promise<string[]> {
   console.log(`machine at start: ${machineConditions()}`);
 
   const tenant = await createBenchTenant(cfg.stack, run, cleanup);
-  const { admin, topics, produce, compression } = await benchBroker(cfg.stack, run, cleanup);
+  const { admin, topics, produce } = await benchBroker(cfg.stack, run, cleanup, compression);
   console.log(`topic ${topics.events} (${topics.partitions} partitions), org ${tenant.orgId}; starting rating-worker and collector …`);
   // The rate limit is counted (its Redis round trip is part of the path measured) but set far
   // above what the bench sends, so it never refuses.
@@ -98,7 +98,7 @@ async function main(): Promise<string[]> {
   const system = await startBenchServices(
     cfg.stack,
     ['rating-worker', 'collector'],
-    { collector: { EVENTS_TOPIC: topics.events, KAFKA_CLIENT_ID: `polaris-bench-${run}`, ...unrefusedLimit } },
+    { collector: { EVENTS_TOPIC: topics.events, KAFKA_CLIENT_ID: `polaris-bench-${run}`, PUBLISH_COMPRESSION: compression, ...unrefusedLimit } },
     cleanup,
   );
   const collectorPid = system.services.find((s) => s.name === 'collector')?.pid ?? -1;
@@ -110,7 +110,7 @@ async function main(): Promise<string[]> {
   ];
 
   const poster = httpPoster(`http://127.0.0.1:${BENCH_PORTS.collector}/v1/events`, concurrency);
-  cleanup.add('close http agent', async () => poster.close());
+  cleanup.add('close http client', () => poster.close());
   const auth = { authorization: `Bearer ${tenant.apiKey}` };
 
   const viaCollector = async (body: { text: string; count: number; single: boolean }) => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { KafkaJSProtocolError, type Kafka, type ProducerRecord } from 'kafkajs';
+import { CompressionTypes, KafkaJSProtocolError, type Kafka, type ProducerRecord } from 'kafkajs';
 import { Registry } from 'prom-client';
 import { encodeEventMessage, type NormalizedEvent } from '@polaris/shared/contracts';
 import { createLogger } from '@polaris/shared/service';
@@ -10,7 +10,7 @@ const event = (id: string): NormalizedEvent => ({ id, source: 'svc', type: 'api.
 
 /** A broker that acknowledges each send only when the test says so, and records what was sent. */
 function fakeBroker() {
-  const sends: Array<{ ids: string[]; ack: () => void }> = [];
+  const sends: Array<{ ids: string[]; compression: ProducerRecord['compression']; ack: () => void }> = [];
   let sent: () => void = () => undefined;
   const producer = {
     on: () => undefined,
@@ -19,7 +19,7 @@ function fakeBroker() {
     send: (record: ProducerRecord) =>
       new Promise<void>((resolve) => {
         const ids = record.messages.map((m) => (JSON.parse(String(m.value)) as { event: { id: string } }).event.id);
-        sends.push({ ids, ack: () => resolve() });
+        sends.push({ ids, compression: record.compression, ack: () => resolve() });
         sent();
       }),
   };
@@ -74,6 +74,20 @@ describe('EventPublisher batching', () => {
     for (const s of broker.sends) s.ack();
     await Promise.all([first, full]);
     expect(broker.sends.map((s) => s.ids)).toEqual([['a'], ['b', 'c']]);
+  });
+});
+
+describe('EventPublisher compression', () => {
+  it('sends uncompressed unless told gzip', async () => {
+    for (const [compression, codec] of [[undefined, CompressionTypes.None], ['gzip', CompressionTypes.GZIP]] as const) {
+      const broker = fakeBroker();
+      const publisher = new EventPublisher(broker.kafka, { topic: 't', lingerMs: 0, maxBatch: 10, timeoutMs: 60_000, compression }, createLogger('test', 'silent'), new Registry());
+      const published = publisher.publish(ns, [event('a')], 0);
+      await broker.sendsReach(1);
+      broker.sends[0]?.ack();
+      await published;
+      expect(broker.sends[0]?.compression).toBe(codec);
+    }
   });
 });
 

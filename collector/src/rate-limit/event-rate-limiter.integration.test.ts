@@ -6,6 +6,7 @@ import { PolarisError } from '@polaris/shared/errors';
 import { createLogger } from '@polaris/shared/service';
 import { eventually, privateRedis, type PrivateRedis } from '@polaris/shared/testing';
 import { EventRateLimiter, EventRateLimitExceeded, SUSTAINED_WINDOW_SECONDS, type EventRateLimit } from './event-rate-limiter';
+import { createRateLimitRedis } from './rate-limit-redis';
 
 // Against a redis-server of this test's own (the stack's Redis is shared: stopping it would break
 // other tests), with the client options the collector uses.
@@ -13,11 +14,17 @@ import { EventRateLimiter, EventRateLimitExceeded, SUSTAINED_WINDOW_SECONDS, typ
 const logger = createLogger('it-rate-limit', 'silent');
 
 function limiterOn(redis: PrivateRedis, opts: { defaultLimit?: EventRateLimit; redisGraceMs?: number } = {}) {
-  const client = new Redis(redis.url, { enableOfflineQueue: false, maxRetriesPerRequest: 0, commandTimeout: 500, retryStrategy: () => 100 });
+  const client = createRateLimitRedis(redis.url);
   const registry = new Registry();
   const limiter = new EventRateLimiter(client, { defaultLimit: opts.defaultLimit, redisGraceMs: opts.redisGraceMs ?? 60_000 }, logger, registry);
   const outcomes = async () => Object.fromEntries(((await registry.getSingleMetric('collector_rate_limit_requests_total')?.get())?.values ?? []).map((v) => [v.labels.outcome, v.value]));
   return { client, limiter, outcomes };
+}
+
+/** Lua script runs the server has answered (rate-limiter-flexible counts with one per window). */
+async function scriptCalls(client: Redis): Promise<number> {
+  const stats = await client.info('commandstats');
+  return [...stats.matchAll(/^cmdstat_(?:evalsha|eval):calls=(\d+)/gm)].reduce((n, m) => n + Number(m[1]), 0);
 }
 
 async function refusal(p: Promise<unknown>): Promise<PolarisError> {
@@ -88,6 +95,52 @@ describe('EventRateLimiter over Redis', () => {
     expect(err.headers).toMatchObject({ 'ratelimit-limit': String(10 * SUSTAINED_WINDOW_SECONDS), 'ratelimit-remaining': '20' });
     expect(Number(err.headers['retry-after'])).toBeGreaterThan(1);
     expect(await limiter.consume(org, 20, limit)).toMatchObject({ 'ratelimit-remaining': '0' });
+  });
+
+  it('counts the requests of one organization arriving together with one Redis call per window', async () => {
+    const { limiter, client, outcomes } = await ready();
+    const org = randomUUID();
+    const limit = { eventsPerSecond: 1_000, burst: 1_000 };
+    await limiter.consume(org, 1, limit); // the scripts are loaded
+    await client.config('RESETSTAT');
+    const answers = await Promise.all(Array.from({ length: 20 }, () => limiter.consume(org, 10, limit)));
+    expect(await scriptCalls(client)).toBe(2);
+    // Each answer says what is left once the whole group is counted.
+    for (const headers of answers) expect(headers).toMatchObject({ 'ratelimit-limit': '1000', 'ratelimit-remaining': '799' });
+    expect(await outcomes()).toEqual({ allowed: 21 });
+  });
+
+  it('gathers the requests arriving while a count waits for Redis into the next group', async () => {
+    const { limiter, client } = await ready();
+    const org = randomUUID();
+    const limit = { eventsPerSecond: 1_000, burst: 1_000 };
+    await limiter.consume(org, 1, limit);
+    await client.config('RESETSTAT');
+    // Redis holds every command for 300 ms (under the 500 ms command timeout): the first count waits.
+    const admin = new Redis(redis.url);
+    await admin.client('PAUSE', 300, 'ALL');
+    admin.disconnect();
+    const first = limiter.consume(org, 1, limit);
+    const later: Array<Promise<unknown>> = [];
+    for (let i = 0; i < 5; i++) {
+      await new Promise((resolve) => setImmediate(resolve));
+      later.push(limiter.consume(org, 1, limit));
+    }
+    await Promise.all([first, ...later]);
+    expect(await scriptCalls(client)).toBe(4);
+  });
+
+  it('admits the requests arriving together in order while they fit, as if each came alone: a refused one does not block a smaller one after it', async () => {
+    const { limiter, outcomes } = await ready();
+    const org = randomUUID();
+    // 100 in the 10-second window too, so a second ending meanwhile changes nothing.
+    const limit = { eventsPerSecond: 10, burst: 100 };
+    const answers = await Promise.allSettled([40, 40, 40, 20].map((n) => limiter.consume(org, n, limit)));
+    expect(answers.map((a) => a.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+    expect(answers[2]).toMatchObject({ status: 'rejected', reason: expect.any(EventRateLimitExceeded) });
+    expect(await outcomes()).toEqual({ allowed: 3, limited: 1 });
+    // The refused 40 were given back: 100 counted, nothing left.
+    await expect(limiter.consume(org, 1, limit)).rejects.toBeInstanceOf(EventRateLimitExceeded);
   });
 
   it('refuses a request larger than the limit ever admits with 413, without counting it', async () => {

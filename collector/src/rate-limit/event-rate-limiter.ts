@@ -51,6 +51,14 @@ const seconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
  * rate-limiter-flexible counts a refused consume too; the refused events are given back
  * (`reward`), so a client that is refused and waits gets its allowance back on time.
  *
+ * Requests of one organization are counted in groups, with one call per window for their sum: a
+ * group gathers what arrives while the organization's previous count waits for Redis. With many
+ * small requests in flight, two calls per request made Redis spend more CPU than the broker
+ * (bench:ingest, 1-event requests: 41-44 ms of Redis CPU per 1,000 events; 6-7 ms grouped). The
+ * answer says what was counted before the group, so the requests are then admitted in arrival
+ * order while they fit, as if each had come alone one after the other, and the refused ones'
+ * events are given back at once.
+ *
  * Redis down: requests pass uncounted for `redisGraceMs` from the moment it went away (a short
  * Redis failover must not stop ingestion), then are refused with 503 until it is back: unlimited
  * ingestion for longer would let one tenant flood the broker. Both are counted in
@@ -58,6 +66,11 @@ const seconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
  */
 export class EventRateLimiter {
   private readonly windows = new Map<string, Windows>();
+  /** Requests waiting for their Redis call, by organization and limit (groupKey). */
+  private readonly gathering = new Map<string, Group>();
+  /** Counts waiting for Redis, by the same key. */
+  private readonly counting = new Map<string, number>();
+  private flushing: NodeJS.Immediate | undefined;
   private readonly decisions: Counter<'outcome'>;
   private readonly availability: RedisAvailability;
 
@@ -95,35 +108,115 @@ export class EventRateLimiter {
         'body',
       );
     }
-    const { second, sustained } = this.windowsFor(limit);
-    const answers = await Promise.allSettled([second.consume(organizationId, events), sustained.consume(organizationId, events)]);
-    const failure = answers.find((a) => a.status === 'rejected' && !(a.reason instanceof RateLimiterRes));
-    if (failure) return this.redisFailed(failure.status === 'rejected' ? failure.reason : undefined);
-    this.availability.answered();
-
-    const [bySecond, bySustained] = answers.map((a) => (a.status === 'fulfilled' ? a.value : (a.reason as RateLimiterRes))) as [RateLimiterRes, RateLimiterRes];
-    const refused = answers.some((a) => a.status === 'rejected');
-    if (!refused) {
-      this.decisions.inc({ outcome: 'allowed' });
-      return headersOf(limit, bySecond, bySustained, 0);
+    const windows = this.windowsFor(limit);
+    const key = groupKey(organizationId, limit);
+    let group = this.gathering.get(key);
+    if (group && group.events + events > capacity) {
+      // The sum could never be admitted at once: count what gathered so far on its own, now.
+      this.gathering.delete(key);
+      this.startCount(key, group);
+      group = undefined;
     }
-    // Both windows counted the events though they were refused: give them back.
-    await Promise.allSettled([second.reward(organizationId, events), sustained.reward(organizationId, events)]);
-    this.decisions.inc({ outcome: 'limited' });
-    // Each refusing window admits `events` again once it resets (capacity covers them): wait for the later one.
-    const waitMs = Math.max(...[bySecond, bySustained].filter((_, i) => answers[i]?.status === 'rejected').map((r) => r.msBeforeNext));
-    throw new EventRateLimitExceeded(
-      `your organization may send ${limit.eventsPerSecond} events per second (at most ${limit.burst} in one second); these ${events} events exceed it: retry after ${seconds(waitMs)} s`,
-      { ...headersOf(limit, bySecond, bySustained, events), 'retry-after': String(seconds(waitMs)) },
-    );
+    if (!group) {
+      group = { organizationId, limit, windows, events: 0, members: [] };
+      this.gathering.set(key, group);
+    }
+    const gathered = group;
+    const answer = new Promise<RateLimitHeaders | undefined>((resolve, reject) => {
+      gathered.members.push({ events, resolve, reject });
+    });
+    gathered.events += events;
+    this.flushing ??= setImmediate(() => this.flushGathered());
+    return answer;
+  }
+
+  /**
+   * Starts a count for each group gathered, except where one of the same organization and limit
+   * is still waiting for Redis: those gather on until it answers (a group commit), so under load
+   * a group holds what arrived during a whole round trip, not only during one turn.
+   */
+  private flushGathered(): void {
+    this.flushing = undefined;
+    for (const [key, group] of this.gathering) {
+      if (this.counting.has(key)) continue;
+      this.gathering.delete(key);
+      this.startCount(key, group);
+    }
+  }
+
+  private startCount(key: string, group: Group): void {
+    this.counting.set(key, (this.counting.get(key) ?? 0) + 1);
+    void this.count(group)
+      // Never expected (count settles every member itself); a request must not wait forever for it.
+      .catch((err: unknown) => {
+        for (const m of group.members) m.reject(err);
+      })
+      .finally(() => {
+        const left = (this.counting.get(key) ?? 1) - 1;
+        if (left > 0) this.counting.set(key, left);
+        else this.counting.delete(key);
+        if (this.gathering.has(key)) this.flushing ??= setImmediate(() => this.flushGathered());
+      });
+  }
+
+  /**
+   * Counts a group's sum with one call per window, then admits its requests in arrival order while
+   * they fit in what was left before the group, as if each had come alone one after the other.
+   * The events of the refused ones are given back in one call.
+   */
+  private async count(group: Group): Promise<void> {
+    const { organizationId, limit, windows, members } = group;
+    const answers = await consumeBoth(windows, organizationId, group.events);
+    if (answers.failure) {
+      for (const m of members) {
+        try {
+          m.resolve(this.redisFailed(answers.failure.reason));
+        } catch (err) {
+          m.reject(err);
+        }
+      }
+      return;
+    }
+    this.availability.answered();
+    const second = { points: limit.burst, before: answers.bySecond.consumedPoints - group.events, res: answers.bySecond };
+    const sustained = { points: limit.eventsPerSecond * SUSTAINED_WINDOW_SECONDS, before: answers.bySustained.consumedPoints - group.events, res: answers.bySustained };
+    let admitted = 0;
+    const refused: Member[] = [];
+    const passed: Member[] = [];
+    for (const m of members) {
+      if (second.before + admitted + m.events <= second.points && sustained.before + admitted + m.events <= sustained.points) {
+        admitted += m.events;
+        passed.push(m);
+      } else {
+        refused.push(m);
+      }
+    }
+    const givenBack = refused.reduce((n, m) => n + m.events, 0);
+    if (givenBack > 0) await giveBack(windows, organizationId, givenBack);
+    const left = (w: typeof second) => ({ points: w.points, left: Math.max(0, w.points - w.before - admitted), resetMs: w.res.msBeforeNext });
+    const headers = headersOf(left(second), left(sustained));
+    for (const m of passed) {
+      this.decisions.inc({ outcome: 'allowed' });
+      m.resolve(headers);
+    }
+    for (const m of refused) {
+      this.decisions.inc({ outcome: 'limited' });
+      // Each window it does not fit admits it again once it resets (capacity covers it): wait for the later one.
+      const waitMs = Math.max(...[second, sustained].filter((w) => w.before + admitted + m.events > w.points).map((w) => w.res.msBeforeNext));
+      m.reject(
+        new EventRateLimitExceeded(
+          `your organization may send ${limit.eventsPerSecond} events per second (at most ${limit.burst} in one second); these ${m.events} events exceed it: retry after ${seconds(waitMs)} s`,
+          { ...headers, 'retry-after': String(seconds(waitMs)) },
+        ),
+      );
+    }
   }
 
   /** Gives back events counted for a request that then failed (the broker did not take them). */
   async refund(organizationId: string, events: number, own: EventRateLimit | undefined): Promise<void> {
     const limit = own ?? this.opts.defaultLimit;
     if (!limit) return;
-    const { second, sustained } = this.windowsFor(limit);
-    await Promise.allSettled([second.reward(organizationId, events), sustained.reward(organizationId, events)]);
+    await giveBack(this.windowsFor(limit), organizationId, events);
   }
 
   /** For /readyz (not critical: the collector keeps taking events while Redis is down, within the grace). */
@@ -150,7 +243,7 @@ export class EventRateLimiter {
   }
 
   private windowsFor(limit: EventRateLimit): Windows {
-    const key = `${limit.eventsPerSecond}/${limit.burst}`;
+    const key = limitKey(limit);
     let windows = this.windows.get(key);
     if (!windows) {
       // Organizations with the same limit share limiter objects; counts are per organization (the
@@ -173,14 +266,53 @@ export class EventRateLimiter {
   }
 }
 
+/** One request waiting in a group. */
+interface Member {
+  events: number;
+  resolve: (headers: RateLimitHeaders | undefined) => void;
+  reject: (err: unknown) => void;
+}
+
+/** The requests of one organization under one limit gathered in one turn, and their sum. */
+interface Group {
+  organizationId: string;
+  limit: EventRateLimit;
+  windows: Windows;
+  events: number;
+  members: Member[];
+}
+
+const limitKey = (limit: EventRateLimit) => `${limit.eventsPerSecond}/${limit.burst}`;
+const groupKey = (organizationId: string, limit: EventRateLimit) => `${organizationId}\n${limitKey(limit)}`;
+
+type BothAnswers = { failure: PromiseRejectedResult } | { failure?: undefined; bySecond: RateLimiterRes; bySustained: RateLimiterRes };
+
 /**
- * The headers for the window with the fewest events left (the one that refuses first). `givenBack`:
- * events counted in the answers but returned since (a refused request's).
+ * Counts `events` in both windows at once: each answer holds the window's count with them. A
+ * window over its points rejects with its RateLimiterRes (the events counted all the same); an
+ * Error is Redis failing.
  */
-function headersOf(limit: EventRateLimit, bySecond: RateLimiterRes, bySustained: RateLimiterRes, givenBack: number): RateLimitHeaders {
-  const window = (points: number, res: RateLimiterRes) => ({ points, left: Math.max(0, points - (res.consumedPoints - givenBack)), resetMs: res.msBeforeNext });
-  const second = window(limit.burst, bySecond);
-  const sustained = window(limit.eventsPerSecond * SUSTAINED_WINDOW_SECONDS, bySustained);
+async function consumeBoth(windows: Windows, organizationId: string, events: number): Promise<BothAnswers> {
+  const answers = await Promise.allSettled([windows.second.consume(organizationId, events), windows.sustained.consume(organizationId, events)]);
+  const failure = answers.find((a): a is PromiseRejectedResult => a.status === 'rejected' && !(a.reason instanceof RateLimiterRes));
+  if (failure) return { failure };
+  const [bySecond, bySustained] = answers.map((a) => (a.status === 'fulfilled' ? a.value : (a.reason as RateLimiterRes))) as [RateLimiterRes, RateLimiterRes];
+  return { bySecond, bySustained };
+}
+
+function giveBack(windows: Windows, organizationId: string, events: number): Promise<unknown> {
+  return Promise.allSettled([windows.second.reward(organizationId, events), windows.sustained.reward(organizationId, events)]);
+}
+
+/** What one window has left once a group is counted. */
+interface WindowLeft {
+  points: number;
+  left: number;
+  resetMs: number;
+}
+
+/** The headers for the window with the fewest events left (the one that refuses first). */
+function headersOf(second: WindowLeft, sustained: WindowLeft): RateLimitHeaders {
   const nearest = sustained.left < second.left ? sustained : second;
   return {
     'ratelimit-limit': String(nearest.points),

@@ -14,6 +14,8 @@ const envSchema = z.object({
   BENCH_INGEST_BATCHED_EVENTS: count(200_000, 2_000_000),
   /** bench:ingest: each scenario runs this often, the collector right after its baseline each time. */
   BENCH_INGEST_ROUNDS: count(3, 20),
+  /** bench:ingest: the collector's PUBLISH_COMPRESSION (its default), and the baseline producer's codec. */
+  BENCH_INGEST_COMPRESSION: z.enum(['none', 'gzip']).default('none'),
   BENCH_INGEST_CONCURRENCY: count(32, 256),
   BENCH_INGEST_BATCH_SIZES: z
     .string()
@@ -53,7 +55,7 @@ const envSchema = z.object({
 
 export interface BenchConfig {
   stack: DevConfig;
-  ingest: { events: number; batchedEvents: number; rounds: number; concurrency: number; batchSizes: number[] };
+  ingest: { events: number; batchedEvents: number; rounds: number; compression: 'none' | 'gzip'; concurrency: number; batchSizes: number[] };
   sink: { events: number; duplicateRatio: number; meters: number };
   usage: { events: number; chunkRows: number; runs: number; rawRuns: number };
   rating: { subscriptions: number; workers: number[]; concurrency: number; runCapMs: number };
@@ -73,6 +75,7 @@ export function loadBenchConfig(env: Record<string, string | undefined> = proces
       events: e.BENCH_INGEST_EVENTS,
       batchedEvents: e.BENCH_INGEST_BATCHED_EVENTS,
       rounds: e.BENCH_INGEST_ROUNDS,
+      compression: e.BENCH_INGEST_COMPRESSION,
       concurrency: e.BENCH_INGEST_CONCURRENCY,
       batchSizes: e.BENCH_INGEST_BATCH_SIZES,
     },

@@ -118,10 +118,10 @@ export function benchEvents(orgId: string, count: number): { cloudEvents: Record
 }
 
 /**
- * The run's topics (see createBenchTopics), an admin client, and a raw producer configured like
- * the collector's (event-publisher.ts) whose `produce` sends with acks=-1, uncompressed.
+ * The run's topics (see createBenchTopics), an admin client, and a stock kafkajs producer (its
+ * DefaultPartitioner) whose `produce` sends with acks=-1 and `compression` (default none).
  */
-export async function benchBroker(cfg: DevConfig, run: string, cleanup: Cleanup) {
+export async function benchBroker(cfg: DevConfig, run: string, cleanup: Cleanup, compression: 'none' | 'gzip' = 'none') {
   const kafka = new Kafka({ clientId: 'polaris-bench', brokers: cfg.kafka.brokers, logLevel: logLevel.ERROR });
   const admin = kafka.admin();
   await admin.connect();
@@ -131,10 +131,10 @@ export async function benchBroker(cfg: DevConfig, run: string, cleanup: Cleanup)
   await producer.connect();
   cleanup.add('disconnect producer', () => producer.disconnect());
   const produce = async (messages: Message[]): Promise<number> => {
-    await producer.send({ topic: topics.events, acks: -1, compression: CompressionTypes.None, messages });
+    await producer.send({ topic: topics.events, acks: -1, compression: compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None, messages });
     return messages.length;
   };
-  return { admin, topics, produce, compression: 'none' };
+  return { admin, topics, produce };
 }
 
 /**

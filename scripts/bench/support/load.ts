@@ -1,4 +1,4 @@
-import http from 'node:http';
+import { Pool } from 'undici';
 
 export interface LoadResult {
   /** Events whose request succeeded. */
@@ -44,26 +44,19 @@ export async function runClosedLoop<T>(items: readonly T[], concurrency: number,
   return result;
 }
 
-/** Keep-alive HTTP/1.1 POSTs over at most `sockets` connections; lighter than fetch on a busy 2-core box. */
+/**
+ * Keep-alive HTTP/1.1 POSTs over at most `sockets` connections, with undici (Node's own HTTP
+ * client library). The client shares two cores with what it measures: undici costs about half
+ * the CPU per request of node:http's request() (measured ~30 against ~50-80 µs), and fetch more.
+ */
 export function httpPoster(url: string, sockets: number) {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: sockets });
   const target = new URL(url);
-  const post = (headers: Record<string, string>, body: string) =>
-    new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const req = http.request(
-        { host: target.hostname, port: target.port, path: target.pathname, method: 'POST', agent, headers: { ...headers, 'content-length': Buffer.byteLength(body) } },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-          res.on('error', reject);
-        },
-      );
-      req.setTimeout(20_000, () => req.destroy(new Error('request timed out after 20 s')));
-      req.on('error', reject);
-      req.end(body);
-    });
-  return { post, close: () => agent.destroy() };
+  const pool = new Pool(target.origin, { connections: sockets, pipelining: 1 });
+  const post = async (headers: Record<string, string>, body: string) => {
+    const res = await pool.request({ path: target.pathname, method: 'POST', headers, body, headersTimeout: 20_000, bodyTimeout: 20_000 });
+    return { status: res.statusCode, body: await res.body.text() };
+  };
+  return { post, close: () => pool.close() };
 }
 
 export function chunk<T>(items: readonly T[], size: number): T[][] {
