@@ -6,5 +6,6 @@ export { createPlan, listPlans, publishPlanVersion } from './plans';
 export { createSubscription, listSubscriptions } from './subscriptions';
 export { getInvoice, listInvoices, rateInvoice, upcomingInvoice } from './invoice-actions';
 export { invoiceText, invoicesText } from './invoice-text';
+export { tierBreakdown } from './invoice-tiers';
 export { versionText } from './plan-listing';
 export type { InvoiceLineView, InvoiceView } from './invoice-view';

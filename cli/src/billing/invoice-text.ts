@@ -1,5 +1,6 @@
 import type { Organization } from '@polaris/postgres';
 import { formatTable } from '../format';
+import { tierBreakdown } from './invoice-tiers';
 import type { InvoiceView } from './invoice-view';
 
 // What the `invoice` commands print for a person: an invoice as a table of its lines with the
@@ -54,7 +55,8 @@ export function invoiceText(organization: Pick<Organization, 'slug'>, v: Invoice
         ...(v.ratingError ? [`  rating error: ${v.ratingError}`] : []),
       ];
   const history = (v.history ?? []).map((e) => `    ${e.at ?? ''}  ${e.action.padEnd(12)} ${e.fromStatus ? `${e.fromStatus} → ` : ''}${e.toStatus}  by ${e.actor}`);
-  return [...head, '', ...linesTable(v), ...(history.length > 0 ? ['', '  history:', ...history] : [])].join('\n');
+  const tiers = tierBreakdown(v);
+  return [...head, '', ...linesTable(v), ...(tiers.length > 0 ? ['', '  tiers (exact pieces; each line is rounded once, half-even):', ...tiers.map((t) => `  ${t}`)] : []), ...(history.length > 0 ? ['', '  history:', ...history] : [])].join('\n');
 }
 
 export function invoicesText(organization: Pick<Organization, 'id' | 'slug'>, all: readonly InvoiceView[]): string {

@@ -1,6 +1,5 @@
 import type { Organization } from '@polaris/postgres';
 import { invoicesText, invoiceText, versionText } from '@polaris/cli/billing';
-import { tierBreakdown } from './demo-billing-text';
 import { ensureDemoCustomers, ensureDemoPlan, estimateFor, finalizeOne, latestInvoices, subscribe, unsubscribed, waitForInvoices, type BillingTarget } from './demo-billing';
 import { closedFirstPeriod, DEMO_PLAN } from './demo-plan';
 import { meterTotal } from './demo-usage';
@@ -103,8 +102,6 @@ export async function billingWalkthrough(w: Walkthrough): Promise<void> {
   const { invoice, finalizedNow } = shown;
   const how = finalizedNow ? `finalized now: npx polaris invoice finalize ${invoice.id ?? ''} --org ${org}` : `finalized by an earlier run: npx polaris invoice get ${invoice.id ?? ''} --org ${org}`;
   console.log(`\nInvoice (${how})\n\n${indent(invoiceText(organization, invoice))}`);
-  const tiers = tierBreakdown(invoice);
-  if (tiers.length > 0) console.log(`\n  tier breakdown (exact pieces; each line is rounded once, half-even):\n${tiers.map((l) => `  ${l}`).join('\n')}`);
 
   console.log(`\nInvoices (npx polaris invoice list --org ${org}; the newest per demo customer)\n\n${indent(invoicesText(organization, await latestInvoices(target, customers)))}`);
 

@@ -1,7 +1,7 @@
-import type { InvoiceView } from '@polaris/cli/billing';
+import type { InvoiceView } from './invoice-view';
 
-// What the demo prints of an invoice beyond `polaris invoice get`'s table: how each tiered line
-// (GRADUATED, VOLUME) was made up, tier by tier, with the exact pieces before the line's rounding.
+// How each tiered line (GRADUATED, VOLUME) of an invoice was made up, tier by tier, with the exact
+// pieces before the line's rounding: printed by `polaris invoice get` under the lines, and by the demo.
 
 /** "(0, 10000]", "(40000, ∞)" */
 const range = (from: string, upTo: string | null): string => `(${from}, ${upTo === null ? '∞)' : `${upTo}]`}`;

@@ -1,6 +1,6 @@
 import type { InvoiceLineView } from '@polaris/cli/billing';
 import { describe, expect, it } from 'vitest';
-import { tierBreakdown } from './demo-billing-text';
+import { tierBreakdown } from './invoice-tiers';
 
 const line = (over: Partial<InvoiceLineView>): InvoiceLineView => ({
   lineKey: 'k',
