@@ -85,12 +85,14 @@ describe('EventRateLimiter over Redis', () => {
   });
 
   it(`keeps the average: the burst once, then no more than the rate × ${SUSTAINED_WINDOW_SECONDS} s over the window`, async () => {
-    const { limiter } = await ready();
+    const { client, limiter } = await ready();
     const org = randomUUID();
     const limit = { eventsPerSecond: 10, burst: 80 };
     await limiter.consume(org, 80, limit);
     // A new second: the burst window admits 80 again, the sustained one only the 20 left of its 100.
-    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    // The one-second window has rolled over once its Redis count has expired.
+    expect(await client.exists(`polaris:events:1s:${org}`)).toBe(1);
+    await eventually(async () => ((await client.exists(`polaris:events:1s:${org}`)) === 0 ? true : undefined), 'the one-second window to roll over', 5_000, 20);
     const err = (await refusal(limiter.consume(org, 30, limit))) as EventRateLimitExceeded;
     expect(err.headers).toMatchObject({ 'ratelimit-limit': String(10 * SUSTAINED_WINDOW_SECONDS), 'ratelimit-remaining': '20' });
     expect(Number(err.headers['retry-after'])).toBeGreaterThan(1);
