@@ -5,7 +5,8 @@ import { z } from 'zod';
 import type { Queryable } from '../pool';
 import { parseFirstRow, parseRows } from '../rows';
 import { inTransaction, type Transactable } from '../transaction';
-import { customerNotFound, isUuid, subscriptionNotFound } from './catalog-input';
+import { isUuid, subscriptionNotFound } from './catalog-input';
+import { findCustomer } from './customers.repository';
 import { priceSchema, subscriptionRowSchema, SUBSCRIPTION_COLUMNS, SUBSCRIPTIONS_JOINED, type SubscriptionRow } from './catalog-rows';
 import { recordInvoiceEvent, requireActor } from './invoice-history';
 import { scheduleOf } from './subscription-periods';
@@ -213,26 +214,15 @@ async function ratedVersions(db: Queryable, organizationId: string, versionIds: 
  * `no_active_subscription` when it has none.
  */
 async function activeSubscription(db: Queryable, ref: { organizationId: string; customerId?: string; externalId?: string }): Promise<ActiveSubscription> {
-  requireOrganizationId(ref.organizationId);
-  const byId = ref.customerId !== undefined && ref.customerId !== '';
-  const byExternal = ref.externalId !== undefined && ref.externalId !== '';
-  if (byId === byExternal) {
-    throw new PolarisError('invalid_argument', 'invalid_customer_ref', 'name the customer by customer_id or by external_id (exactly one)', 'customer_id');
-  }
-  const [field, value] = byId ? (['customer_id', ref.customerId ?? ''] as const) : (['external_id', ref.externalId ?? ''] as const);
-  if ((field === 'customer_id' && !isUuid(value)) || value.includes('\u0000')) throw customerNotFound(field, value);
-  const { rows: customers } = await db.query(
-    `SELECT c.id FROM customers c WHERE c.organization_id = $1 AND ${field === 'customer_id' ? 'c.id = $2::uuid' : 'c.external_id = $2'}`,
-    [ref.organizationId, value],
-  );
-  const customer = parseFirstRow('billingCycle.customer', idSchema, customers);
-  if (!customer) throw customerNotFound(field, value);
+  // The same lookup and refusals as every customer read (customers.repository.ts).
+  const customer = await findCustomer(db, ref);
   const { rows } = await db.query(`SELECT ${SUBSCRIPTION_COLUMNS} FROM ${SUBSCRIPTIONS_JOINED} WHERE s.organization_id = $1 AND s.customer_id = $2 AND s.status = 'active'`, [
     ref.organizationId,
     customer.id,
   ]);
   const subscription = parseFirstRow('billingCycle.activeSubscription', subscriptionRowSchema, rows);
   if (!subscription) {
+    const [field, value] = ref.customerId ? ['customer_id', ref.customerId] : ['external_id', ref.externalId ?? ''];
     throw new PolarisError('failed_precondition', 'no_active_subscription', `customer ${JSON.stringify(value)} has no active subscription`, field);
   }
   const { rows: phases } = await db.query(

@@ -73,6 +73,9 @@ async function selectCustomer(db: Queryable, ref: CustomerRef, lock: boolean): P
   return found;
 }
 
+/** The customer named by id or external id (exactly one), of this org only: customer_not_found otherwise. */
+export const findCustomer = (db: Queryable, ref: CustomerRef): Promise<Customer> => selectCustomer(db, ref, false);
+
 /** The customer, locked for the rest of the transaction: changes to one customer happen one at a time. */
 export const lockCustomer = (tx: Queryable, ref: CustomerRef): Promise<Customer> => selectCustomer(tx, ref, true);
 

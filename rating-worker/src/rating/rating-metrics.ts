@@ -41,9 +41,11 @@ export function createRatingMetrics(registry: Registry, queue?: Queue): RatingMe
       labelNames: ['state'],
       registers: [registry],
       async collect() {
-        // Redis down: the scrape still answers, without this gauge's values.
+        // Redis down: the scrape still answers, without this gauge's values (cleared, so the last
+        // counts read are not shown as current); readiness reports the outage itself.
         const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed').catch(() => undefined);
-        for (const [state, count] of Object.entries(counts ?? {})) this.set({ state }, count);
+        if (!counts) return this.reset();
+        for (const [state, count] of Object.entries(counts)) this.set({ state }, count);
       },
     });
   }
