@@ -23,7 +23,7 @@ import { chunk } from './support/load';
 import { preflight } from './support/preflight';
 import { cpuBetween, cpuSnapshot, type CpuUse } from './support/process-cpu';
 import { baselineReads, baselineWrites } from './support/rating-baseline';
-import { createRatingCatalog, invoiceLines, ratingProgress, releaseDue, resetAndHold, subscribeCustomers, throwawayPostgres } from './support/rating-catalog';
+import { createRatingCatalog, invoiceLines, ratingProgress, releaseDue, resetAndHold, subscribeCustomers, benchPostgres } from './support/rating-catalog';
 import { BENCH_CPU_GROUP, RATING_BENCH_PORTS as PORTS, ratingBenchPorts, ratingCpuGroups, startRatingWorkers, startUsageServices, workerOpsPort } from './support/rating-services';
 import { centsText, eventRows, eventsOf, expectedInvoice, externalIdOf, lastClosedMonth, RATING_PRICE_KEYS, scaled, type ExpectedInvoice } from './support/rating-dataset';
 import { counterValue, describeSecondsHistogram, formatBenchTable, histogramDelta, histogramValue, ms, rate, scrapeMetrics, type HistogramSnapshot, type Sample } from './support/stats';
@@ -55,7 +55,7 @@ async function pingRedis(): Promise<void> {
 }
 
 interface Stores {
-  pool: Awaited<ReturnType<typeof throwawayPostgres>>['pool'];
+  pool: Awaited<ReturnType<typeof benchPostgres>>['pool'];
   postgresUrl: string;
   clickhouseDatabase: string;
 }
@@ -247,7 +247,7 @@ async function main(): Promise<string[]> {
   console.log(`machine: ${machineConditions()}, ClickHouse ${await clickhouseVersion(cfg.stack)}`);
 
   const name = `bench_${run}_rating`;
-  const pg = await throwawayPostgres(cfg.stack, name, cleanup);
+  const pg = await benchPostgres(cfg.stack, cleanup);
   const ch = await throwawayDatabase(cfg.stack, name, cleanup);
   const stores: Stores = { pool: pg.pool, postgresUrl: pg.url, clickhouseDatabase: ch.database };
 

@@ -18,8 +18,9 @@ export interface ThrowawayPostgres {
  * per organization (the meter catalog revision, sink leases, the backfill queue): a run of them
  * must neither see nor claim another test's rows.
  */
-export async function throwawayPostgres(opts: { poolMax?: number } = {}): Promise<ThrowawayPostgres> {
-  const server = loadConfig(postgresConfigSchema).DATABASE_URL;
+export async function throwawayPostgres(opts: { poolMax?: number; serverUrl?: string } = {}): Promise<ThrowawayPostgres> {
+  // A bench names the server of its own stack config; tests take the environment's.
+  const server = opts.serverUrl ?? loadConfig(postgresConfigSchema).DATABASE_URL;
   const database = `it_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
   const url = new URL(server);
   url.pathname = `/${database}`;

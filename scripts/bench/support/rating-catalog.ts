@@ -1,6 +1,5 @@
 import { customers, meters, organizations, plans, subscriptions, type Pool } from '@polaris/postgres';
-import { migratePostgres, POSTGRES_MIGRATIONS_DIR } from '@polaris/postgres/migrate';
-import pg from 'pg';
+import { throwawayPostgres } from '@polaris/postgres/testing';
 import type { DevConfig } from '../../src/config';
 import type { Cleanup } from './bench-system';
 import { runClosedLoop } from './load';
@@ -18,29 +17,11 @@ const HOLD_UNTIL = new Date('9000-01-01T00:00:00Z');
 /** Catalog writes in flight while setting up: a few connections keep the server busy without queueing. */
 const SETUP_CONCURRENCY = 8;
 
-/** A migrated database `name` on the stack's server, dropped (WITH FORCE) by `cleanup`. */
-export async function throwawayPostgres(cfg: DevConfig, name: string, cleanup: Cleanup): Promise<{ url: string; pool: Pool }> {
-  const server = cfg.postgres.url;
-  const url = new URL(server);
-  url.pathname = `/${name}`;
-  // CREATE/DROP DATABASE take no parameters; the name is the bench's run id, hex digits.
-  const admin = async (sql: string) => {
-    const client = new pg.Client({ connectionString: server });
-    await client.connect();
-    try {
-      await client.query(sql);
-    } finally {
-      await client.end();
-    }
-  };
-  await admin(`CREATE DATABASE ${name}`);
-  cleanup.add(`drop database ${name}`, () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
-  await migratePostgres({ databaseUrl: url.toString(), dir: POSTGRES_MIGRATIONS_DIR, log: () => undefined });
-  const pool = new pg.Pool({ connectionString: url.toString(), max: SETUP_CONCURRENCY + 2, application_name: 'bench-rating' });
-  // DROP … WITH (FORCE) may end a connection still closing: an idle client's error, not a failure.
-  pool.on('error', () => undefined);
-  cleanup.add('close the bench pool', () => pool.end());
-  return { url: url.toString(), pool };
+/** A migrated database of its own on the stack's server (@polaris/postgres/testing), dropped by `cleanup`. */
+export async function benchPostgres(cfg: DevConfig, cleanup: Cleanup): Promise<{ url: string; pool: Pool }> {
+  const db = await throwawayPostgres({ serverUrl: cfg.postgres.url, poolMax: SETUP_CONCURRENCY + 2 });
+  cleanup.add('drop the bench database', () => db.drop());
+  return db;
 }
 
 export interface RatingCatalog {
