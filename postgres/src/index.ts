@@ -32,3 +32,7 @@ export type { InvoiceSummary } from './billing/invoice-rows';
 export { invalidTransition as invalidInvoiceTransition, invoiceBusy } from './billing/invoice-errors';
 export { billingCycle, type ActiveSubscription, type DuePeriod, type OpenedPeriod, type RatedParty, type RatedVersion } from './billing/billing-cycle.repository';
 export type { Invoice, InvoiceEvent, InvoiceLine, InvoiceLineKind, InvoiceStatus } from './billing/billing-records';
+export { withOrg, ORG_SETTING } from './tenant-scope';
+export {
+  notificationEvents, NOTIFICATION_EVENT_TYPES, type NotificationEventInput, type NotificationEventType,
+} from './notifications/notification-events.repository';
