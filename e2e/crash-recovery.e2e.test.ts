@@ -6,7 +6,7 @@ import { produceThroughCollector } from './support/backlog';
 import { eventually } from './support/http';
 import { E2E_PORTS } from './support/ports';
 import { freePort, metric, serviceOf, startPrivate } from './support/private-services';
-import { closeRowClients, rowCount, rowsPerId } from './support/stored-rows';
+import { closeRowClients, identitiesPerId, rowCount, rowsPerId } from './support/stored-rows';
 import { startTcpProxy, type TcpProxy } from './support/tcp-proxy';
 import { createTenant, type Tenant } from './support/tenants';
 import { committedOffsets, createPrivateTopic, deleteTopicAndGroup, groupReached, sumOffsets, topicEnds } from './support/topics';
@@ -22,6 +22,11 @@ import { committedOffsets, createPrivateTopic, deleteTopicAndGroup, groupReached
  * ClickHouse (read directly) the sink is still waiting for that answer, so it cannot have
  * committed; it is SIGKILLed right there. A new sink on the same group then has to wait for the
  * dead member's session (the consumer's 30 s sessionTimeout) to expire before it gets the partition.
+ *
+ * The two records of an event, its row and its identity (event_identities_v1, what the probe
+ * reads), are one write: ClickHouse makes the identity from the same INSERT. So when the event is
+ * there at the kill, its identity is too, and the replay can neither store it again (event without
+ * identity) nor drop it (identity without event).
  */
 const EVENTS = 200;
 /** The dead member's session timeout (EventsConsumer: 30 s) plus a generous margin for the rejoin. */
@@ -80,6 +85,8 @@ describe('sink-worker killed between the INSERT and the offset commit', () => {
       return n > 0 ? n : undefined;
     }, 'the INSERT to land in ClickHouse');
     expect(inserted).toBe(EVENTS);
+    const identitiesAtKill = await identitiesPerId(tenant.orgId, db.database);
+    expect([...identitiesAtKill.keys()].sort()).toEqual([...ids].sort());
     // Still waiting for ClickHouse's answer: nothing is committed, and nothing can be before the kill.
     expect(hold.held()).toBe(1);
     expect(await metric(firstSpec.opsPort, 'sink_events_written_total')).toBe(0);
@@ -101,6 +108,9 @@ describe('sink-worker killed between the INSERT and the offset commit', () => {
     const rows = await rowsPerId(tenant.orgId, db.database);
     expect([...rows.keys()].sort()).toEqual([...ids].sort());
     expect([...rows.values()].filter((n) => n !== 1)).toEqual([]);
+    const identities = await identitiesPerId(tenant.orgId, db.database);
+    expect([...identities.keys()].sort()).toEqual([...ids].sort());
+    expect([...identities.values()].filter((n) => n !== 1)).toEqual([]);
     // Every replayed copy was found already stored by the probe, and none was written again.
     expect(await metric(secondSpec.opsPort, 'sink_duplicates_dropped_total', { where: 'store' })).toBe(EVENTS);
     expect(await metric(secondSpec.opsPort, 'sink_duplicates_dropped_total', { where: 'batch' })).toBe(0);

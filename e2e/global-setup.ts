@@ -27,6 +27,11 @@ export default async function setup(): Promise<() => Promise<void>> {
       SHUTDOWN_TIMEOUT_MS: '8000',
       API_KEY_CACHE_TTL_MS: String(E2E_API_KEY_CACHE_TTL_MS),
       EVENT_MAX_AGE_DAYS: String(E2E_EVENT_MAX_AGE_DAYS),
+      // The suite's gateway counts every request in Redis, but high enough that no test driving one
+      // organization hard is refused; the limit itself is tested on a gateway of its own
+      // (e2e/dashboard-tokens.e2e.test.ts).
+      GATEWAY_RATE_LIMIT_PER_SECOND: '1000',
+      GATEWAY_RATE_LIMIT_BURST: '5000',
     }),
     readyDeadlineMs: 90_000,
   });

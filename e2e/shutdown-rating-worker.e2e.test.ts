@@ -42,7 +42,7 @@ describe('rating-worker: SIGTERM under load', () => {
     grpcPort = await freePort();
     opsPort = await freePort();
     system = await startPrivate('shutdown-rating-worker', [
-      { name: 'rating-worker', opsPort, env: { DATABASE_URL: pgdb.url, GRPC_PORT: String(grpcPort), SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS) } },
+      { name: 'rating-worker', opsPort, env: { DATABASE_URL: pgdb.appUrl, GRPC_PORT: String(grpcPort), SHUTDOWN_TIMEOUT_MS: String(SHUTDOWN_TIMEOUT_MS) } },
     ]);
   });
 

@@ -126,7 +126,8 @@ export const SERVICES: readonly Deployable[] = [
     ports: SERVICE_PORTS.gateway,
     bind: BIND_ENV.gateway,
     config: gatewayConfigSchema,
-    env: [...common, ...internalAuth, ...BIND_ENV.gateway, 'HTTP_PORT', 'IDENTITY_GRPC_ADDR', 'USAGE_GRPC_ADDR', 'INGEST_GRPC_ADDR', 'METERS_GRPC_ADDR'],
+    // REDIS_URL: the per-organization request limits. JWT_HS256_SECRET is optional (API keys only without it).
+    env: [...common, ...internalAuth, ...BIND_ENV.gateway, 'HTTP_PORT', 'IDENTITY_GRPC_ADDR', 'USAGE_GRPC_ADDR', 'INGEST_GRPC_ADDR', 'METERS_GRPC_ADDR', 'REDIS_URL'],
   },
 ];
 
@@ -198,8 +199,10 @@ export const MIGRATE: Deployable = {
   // docker-compose.yml's migrate is also the CLI of `docker compose run` (the invoice commands call
   // the rating-worker); migrate itself runs before every service.
   calledWithoutWaiting: ['RATING_WORKER_GRPC_ADDR'],
+  // DATABASE_URL: the owner's; APP_DATABASE_URL: the services' (migrate sets polaris_app's password).
   env: [
     'DATABASE_URL',
+    'APP_DATABASE_URL',
     'CLICKHOUSE_URL',
     'CLICKHOUSE_DATABASE',
     'CLICKHOUSE_USER',

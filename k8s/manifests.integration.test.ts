@@ -50,7 +50,8 @@ import {
 // Values of the right shape for the Secret keys (the rendered ones are CHANGE-ME placeholders,
 // refused on purpose), so the schemas judge everything else a workload is given.
 const SECRET_STAND_INS: Record<string, string> = {
-  DATABASE_URL: 'postgres://polaris:stand-in@postgres.example:5432/polaris',
+  DATABASE_URL: 'postgres://polaris_app:stand-in@postgres.example:5432/polaris',
+  MIGRATE_DATABASE_URL: 'postgres://polaris:stand-in@postgres.example:5432/polaris',
   CLICKHOUSE_PASSWORD: 'stand-in',
   REDIS_URL: 'redis://:stand-in@redis.example:6379',
   INTERNAL_AUTH_SECRET: 'stand-in-'.repeat(6),

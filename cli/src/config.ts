@@ -1,5 +1,5 @@
 import { clickhouseConfigSchema } from '@polaris/clickhouse';
-import { postgresConfigSchema } from '@polaris/postgres';
+import { postgresOwnerConfigSchema } from '@polaris/postgres';
 import { loadConfig } from '@polaris/shared/config';
 import { internalAuthConfigSchema } from '@polaris/shared/grpc';
 import { kafkaConnection, withKafkaConfig, type KafkaConnection } from '@polaris/shared/kafka';
@@ -9,7 +9,10 @@ import { z } from 'zod';
 // a migrate Job shares their env; each defaults, as in the services, to the local stack.
 const operatorEnvSchema = withKafkaConfig(
   z.object({
-    DATABASE_URL: postgresConfigSchema.shape.DATABASE_URL,
+    // The owner of the tables (migrations, operator commands); APP_DATABASE_URL, the services'
+    // URL, gives migrate the app role's password (postgres/src/app-role.ts).
+    DATABASE_URL: postgresOwnerConfigSchema.shape.DATABASE_URL,
+    APP_DATABASE_URL: postgresOwnerConfigSchema.shape.APP_DATABASE_URL,
     CLICKHOUSE_URL: clickhouseConfigSchema.shape.CLICKHOUSE_URL,
     CLICKHOUSE_DATABASE: clickhouseConfigSchema.shape.CLICKHOUSE_DATABASE,
     CLICKHOUSE_USER: clickhouseConfigSchema.shape.CLICKHOUSE_USER,
@@ -24,7 +27,8 @@ const operatorEnvSchema = withKafkaConfig(
 );
 
 export interface OperatorConfig {
-  postgres: { url: string };
+  /** url: the owner's connection; appUrl: the services' (migrate sets the app role's password from it). */
+  postgres: { url: string; appUrl?: string };
   clickhouse: { url: string; database: string; username: string; password: string };
   /** Where the brokers are and how to authenticate (TLS, SASL), plus the replicas of the topics migrate creates. */
   kafka: KafkaConnection & { replicationFactor: number };
@@ -33,7 +37,7 @@ export interface OperatorConfig {
 }
 
 /** Variables whose default a caller may replace (the dev CLI: addresses derived from its stack's ports). */
-export type OperatorFallbacks = Partial<Record<'DATABASE_URL' | 'CLICKHOUSE_URL' | 'KAFKA_BROKERS' | 'RATING_WORKER_GRPC_ADDR' | 'INTERNAL_AUTH_SECRET', string>>;
+export type OperatorFallbacks = Partial<Record<'DATABASE_URL' | 'APP_DATABASE_URL' | 'CLICKHOUSE_URL' | 'KAFKA_BROKERS' | 'RATING_WORKER_GRPC_ADDR' | 'INTERNAL_AUTH_SECRET', string>>;
 
 /**
  * Parses the environment, listing every wrong variable at once (a ConfigError). A blank variable
@@ -43,7 +47,7 @@ export function loadOperatorConfig(env: Record<string, string | undefined> = pro
   const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
   const e = loadConfig(operatorEnvSchema, { ...fallbacks, ...present });
   return {
-    postgres: { url: e.DATABASE_URL },
+    postgres: { url: e.DATABASE_URL, ...(e.APP_DATABASE_URL ? { appUrl: e.APP_DATABASE_URL } : {}) },
     clickhouse: { url: e.CLICKHOUSE_URL, database: e.CLICKHOUSE_DATABASE, username: e.CLICKHOUSE_USER, password: e.CLICKHOUSE_PASSWORD },
     kafka: { ...kafkaConnection(e), replicationFactor: e.KAFKA_REPLICATION_FACTOR },
     ratingWorker: {

@@ -8,11 +8,13 @@ import { registerSubscriptionCommands } from './commands/subscription.command';
 import { registerInvoiceCommands } from './commands/invoice.command';
 import { registerMigrateCommand } from './commands/migrate.command';
 import { registerOrgCommands } from './commands/org.command';
+import { registerThresholdCommands } from './commands/threshold.command';
+import { registerWebhookCommands } from './commands/webhook.command';
 import type { OperatorConfig } from './config';
 
 /**
  * The commands operators run against a deployment: `migrate`, `org`, `api-key`, `meter`,
- * `customer`, `plan`, `subscription`, `invoice`, `dead-letter`.
+ * `customer`, `plan`, `subscription`, `invoice`, `dlq` (alias `dead-letter`).
  * `config` is called on first use, so `--help` works even with a broken environment.
  */
 export function registerOperatorCommands(program: Command, config: () => OperatorConfig): void {
@@ -24,5 +26,7 @@ export function registerOperatorCommands(program: Command, config: () => Operato
   registerPlanCommands(program, config);
   registerSubscriptionCommands(program, config);
   registerInvoiceCommands(program, config);
+  registerThresholdCommands(program, config);
   registerDeadLetterCommands(program, config);
+  registerWebhookCommands(program, config);
 }

@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { toClickHouseDateTime } from '../src/date-time';
 import type { EventIdentity, EventsRawRow as EventRow } from '../src/events-raw/events-raw.schema';
-import { eventsRaw } from '../src/index';
+import { eventIdentities, eventsRaw } from '../src/index';
 import { APPLIED_MIGRATIONS_SQL, CLICKHOUSE_MIGRATIONS_DIR, readMigrationFiles, SCHEMA_MIGRATIONS_DDL } from '../src/migrate/migration-runner';
 import { splitStatements } from '../src/migrate/sql-statements';
 import { insertSql } from '../src/named-query';
@@ -54,6 +54,8 @@ const probe: EventIdentity[] = [
   { namespace: otherNs, source: 'compat', id: 'b' }, // b is stored, but in ns, not here
 ];
 const probeSql = eventsRaw.findExistingStatements(probe).map((s) => s.query);
+/** The sink's windowed probe of event_identities_v1 (filled by its view from the same inserts). */
+const storedProbeSql = eventIdentities.findStoredStatements(probe, '2026-01-01').map((s) => s.query);
 
 const migrations = readMigrationFiles(CLICKHOUSE_MIGRATIONS_DIR);
 const plan: CompatPlan = {
@@ -71,6 +73,8 @@ const plan: CompatPlan = {
     { name: 'applied migrations', sql: APPLIED_MIGRATIONS_SQL, expect_rows: migrations.map((m) => ({ version: m.version, name: m.name, checksum: m.checksum })) },
     { name: 'stored rows', sql: 'SELECT * FROM events_raw FINAL ORDER BY namespace, id' },
     ...probeSql.map((sql, i) => ({ name: `existing probe ${i + 1}`, sql })),
+    ...storedProbeSql.map((sql, i) => ({ name: `stored identities probe ${i + 1}`, sql })),
+    { name: 'stored identities', sql: 'SELECT namespace, source, id, toString(ingested_day) AS day, toString(payload_fingerprint) AS fp FROM event_identities_v1 FINAL ORDER BY namespace, id' },
   ],
 };
 
@@ -79,13 +83,13 @@ const plan: CompatPlan = {
  * (output_format_json_quote_64bit_integers is 0 there); our queries return toString(...) instead.
  * Probe rows are a set: it reads without FINAL, so the redelivered copy may show up twice.
  */
-const UINT64_COLUMNS = new Set(['time_ms', 'ingest_seq', 'catalog_revision', 'meter_version_ids']);
+const UINT64_COLUMNS = new Set(['time_ms', 'ingest_seq', 'catalog_revision', 'meter_version_ids', 'payload_fingerprint']);
 const asText = (v: unknown): unknown => (Array.isArray(v) ? v.map(String) : String(v));
 function normalized(name: string, out: Row[]): Row[] {
   const canon = out.map((r) =>
     Object.fromEntries(Object.entries(r).map(([k, v]) => [k, UINT64_COLUMNS.has(k) ? asText(v) : v])),
   );
-  if (!name.startsWith('existing probe')) return canon;
+  if (!name.startsWith('existing probe') && !name.startsWith('stored identities probe')) return canon;
   return [...new Set(canon.map((r) => JSON.stringify(r)))].sort().map((r) => JSON.parse(r) as Row);
 }
 
@@ -133,6 +137,13 @@ describe('our ClickHouse SQL on 18.16 and on a current ClickHouse (chdb-core)', 
     const raw = (result: CompatResult) => result.checks.find((c) => c.name === 'stored rows')?.rows?.find((r) => r.id === 'm')?.time_ms;
     expect(raw(server)).toBe(String(t0 - 1));
     expect(raw(modern)).toBe(t0 - 1);
+  });
+
+  it('the windowed probe of event_identities_v1 finds exactly the stored identities of this namespace, as the probe of events_raw does', () => {
+    expect(storedProbeSql).toHaveLength(1);
+    const ids = (name: string) => rowsOf(server, name).map((r) => r.id).sort();
+    expect(ids('stored identities probe 1')).toEqual(ids('existing probe 1'));
+    expect(ids('stored identities probe 1').length).toBeGreaterThan(0);
   });
 
   it('probe finds exactly the stored identities of this namespace', () => {

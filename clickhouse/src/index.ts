@@ -4,7 +4,9 @@
 // narrow interfaces (EventsRawWriter for the sink, MeterUsageReader for the Usage API,
 // MeterBackfillStore for backfills), not a client.
 // Migrations: `@polaris/clickhouse/migrate`; test databases: `@polaris/clickhouse/testing`.
+import { findStoredIdentities, findStoredStatements } from './event-identities/event-identities.queries';
 import { findExistingEventsRaw, findExistingStatements, insertEventsRaw, insertStatement } from './events-raw/events-raw.queries';
+import { readRecentEvents, recentEventsStatement } from './events-raw/recent-events.query';
 import { countBackfillEvents, countEventsStatement, insertBackfillValues, insertValuesStatement, readBackfillEvents, readEventsStatement } from './meter-backfill/meter-backfill.queries';
 import { meterUsageStatement, queryMeterUsage } from './meter-usage/meter-usage.query';
 import { meterUsageRawStatement, queryMeterUsageRaw } from './meter-usage/meter-usage.raw';
@@ -14,6 +16,15 @@ export const eventsRaw = {
   findExisting: findExistingEventsRaw,
   insertStatement,
   findExistingStatements,
+  /** The newest events of one namespace, FINAL, bounded in time (Usage.ListEvents). */
+  recent: readRecentEvents,
+  recentStatement: recentEventsStatement,
+} as const;
+
+/** The identities of stored events, for the sink's windowed "already stored?" probe (event_identities_v1). */
+export const eventIdentities = {
+  findStored: findStoredIdentities,
+  findStoredStatements,
 } as const;
 
 /** Meter usage from the rollups meter_usage_per_{minute,hour,day}_v1 (docs/meters.md); queryRaw: the same from events_raw, for tests and benches. */
@@ -52,6 +63,14 @@ export { insertSql, QueryShapeError, type ClickHouseReader, type ClickHouseWrite
 export { sqlString } from './sql-literal';
 export type { EventIdentity, EventsRawRow } from './events-raw/events-raw.schema';
 export { eventsRawWriter, type EventsRawWriter } from './events-raw/events-raw.writer';
+export {
+  MAX_RECENT_EVENTS_PAGE,
+  recentEventsReader,
+  type RecentEvent,
+  type RecentEventsCursor,
+  type RecentEventsParams,
+  type RecentEventsReader,
+} from './events-raw/recent-events.query';
 export { MAX_METER_WINDOWS, type BackfillSegment, type MeterUsageQuery } from './meter-usage/meter-usage.params';
 export type { MeterUsageResult, MeterUsageRow } from './meter-usage/meter-usage.rows';
 export type { MeterWindowSize } from './meter-usage/zone-windows';

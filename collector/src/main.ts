@@ -4,6 +4,7 @@ import { createHttpMetrics, runService } from '@polaris/shared/service';
 import { createInternalAuth, createUnaryWrapper, insecureChannel, internalClientOptions, startGrpcServer } from '@polaris/shared/grpc';
 import { createKafka, kafkaConnection } from '@polaris/shared/kafka';
 import { ApiKeyAuthenticator } from '@polaris/shared/auth';
+import { createRateLimitRedis } from '@polaris/shared/rate-limit';
 import { IdentityClient } from '@polaris/proto';
 import { loadCollectorConfig } from './config';
 import { EventPublisher } from './publish/event-publisher';
@@ -11,7 +12,6 @@ import { createHttpServer } from './http/http-server';
 import { registerEventsRoute } from './http/events.route';
 import { ingestService } from './ingest/ingest.grpc';
 import { EventRateLimiter } from './rate-limit/event-rate-limiter';
-import { createRateLimitRedis } from './rate-limit/rate-limit-redis';
 
 await runService({
   name: 'collector',

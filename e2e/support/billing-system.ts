@@ -99,7 +99,7 @@ export async function startBillingSystem(opts: BillingSystemOptions): Promise<Bi
         name: 'rating-worker',
         opsPort: await freePort(),
         env: {
-          DATABASE_URL: postgres.url,
+          DATABASE_URL: postgres.appUrl,
           REDIS_URL: redisUrl,
           GRPC_PORT: String(port),
           USAGE_GRPC_ADDR: `127.0.0.1:${sinkGrpc}`,

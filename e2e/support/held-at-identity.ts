@@ -58,7 +58,7 @@ export async function startHeldAtIdentity(
     Object.assign(frontEnv, { USAGE_GRPC_ADDR: `127.0.0.1:${usagePort}`, METERS_GRPC_ADDR: identity });
   }
   const system = await startPrivate(label, [
-    { name: 'rating-worker', opsPort: await freePort(), env: { DATABASE_URL: pgdb.url, GRPC_PORT: String(identityPort), ...shutdown } },
+    { name: 'rating-worker', opsPort: await freePort(), env: { DATABASE_URL: pgdb.appUrl, GRPC_PORT: String(identityPort), ...shutdown } },
     ...usage,
     {
       name: front,

@@ -84,7 +84,7 @@ export async function startMeterSystem(opts: MeterSystemOptions): Promise<MeterS
         {
           name: 'rating-worker',
           opsPort: await freePort(),
-          env: { DATABASE_URL: postgres.url, GRPC_PORT: String(ratingGrpc), METER_LEASE_TTL_MS: '15000', METER_LEASE_GRACE_MS: '5000' },
+          env: { DATABASE_URL: postgres.appUrl, GRPC_PORT: String(ratingGrpc), METER_LEASE_TTL_MS: '15000', METER_LEASE_GRACE_MS: '5000' },
         },
       ]),
     );

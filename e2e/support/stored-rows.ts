@@ -38,3 +38,15 @@ export async function closeRowClients(): Promise<void> {
   await Promise.all([...clients.values()].map((c) => c.close()));
   clients.clear();
 }
+
+/**
+ * Rows of event_identities_v1 per event id for one namespace, no FINAL: the sink's probe reads
+ * these, and ClickHouse writes them from the same INSERT as the events.
+ */
+export async function identitiesPerId(namespace: string, database = 'polaris'): Promise<Map<string, number>> {
+  const rs = await client(database).query({
+    query: `SELECT id, count() AS n FROM event_identities_v1 WHERE namespace = ${sqlString(namespace)} GROUP BY id`,
+    format: 'JSONEachRow',
+  });
+  return new Map((await rs.json<{ id: string; n: string }>()).map((r) => [r.id, Number(r.n)]));
+}

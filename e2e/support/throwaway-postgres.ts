@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { apiKeys, organizations } from '@polaris/postgres';
-import { migratePostgres, POSTGRES_MIGRATIONS_DIR } from '@polaris/postgres/migrate';
+import { ensureLocalAppLogin, localAppUrl, migratePostgres, POSTGRES_MIGRATIONS_DIR } from '@polaris/postgres/migrate';
 import type { ApiKeyScope } from '@polaris/shared/auth';
 import type { Tenant } from './tenants';
 
@@ -25,8 +25,10 @@ export interface TableLock {
 
 export interface ThrowawayPostgres {
   database: string;
-  /** DATABASE_URL for a private rating-worker. */
+  /** The database as its owner (bypasses row-level security): fixtures, as the operator CLI. */
   url: string;
+  /** DATABASE_URL for a private rating-worker: the services' role, under row-level security. */
+  appUrl: string;
   /** An organization with one key, in this database only. */
   createTenant(): Promise<Tenant>;
   /** One more key of an organization of this database (events:write and usage:read unless told). */
@@ -56,6 +58,7 @@ export async function throwawayPostgres(): Promise<ThrowawayPostgres> {
   const drop = () => withClient(BASE_URL, (c) => c.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`)).then(() => undefined);
   try {
     await migratePostgres({ databaseUrl: dbUrl, dir: POSTGRES_MIGRATIONS_DIR, log: () => undefined });
+    await ensureLocalAppLogin(dbUrl);
   } catch (err) {
     await drop().catch(() => undefined);
     throw err;
@@ -63,6 +66,7 @@ export async function throwawayPostgres(): Promise<ThrowawayPostgres> {
   return {
     database,
     url: dbUrl,
+    appUrl: localAppUrl(dbUrl),
     createTenant: () =>
       withClient(dbUrl, async (client) => {
         const slug = `e2e-${randomUUID().slice(0, 8)}`;

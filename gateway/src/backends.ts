@@ -1,10 +1,13 @@
 import { makeClientConstructor, type Client, type ServiceError } from '@grpc/grpc-js';
 import { service as healthService } from 'grpc-health-check';
 import { type ReadinessCheck } from '@polaris/shared/service';
-import { insecureChannel, internalClientOptions, type InternalAuth } from '@polaris/shared/grpc';
+import { insecureChannel, type InternalAuth } from '@polaris/shared/grpc';
 import {
-  CustomersClient, IdentityClient, IngestClient, InvoicesClient, MetersClient, PlansClient, SubscriptionsClient, UsageClient,
+  CustomersClient, CustomersService, IdentityClient, IdentityService, IngestClient, IngestService, InvoicesClient, InvoicesService, MetersClient,
+  MetersService, PlansClient, PlansService, SubscriptionsClient, SubscriptionsService, UsageClient, UsageService,
+  UsageThresholdsClient, UsageThresholdsService, WebhooksClient, WebhooksService,
 } from '@polaris/proto';
+import { backendClientOptions } from './backend-retries';
 
 /** gRPC clients for the services behind the gateway; the gateway touches no store directly. */
 export interface Backends {
@@ -16,6 +19,10 @@ export interface Backends {
   plans: InstanceType<typeof PlansClient>;
   subscriptions: InstanceType<typeof SubscriptionsClient>;
   invoices: InstanceType<typeof InvoicesClient>;
+  /** The rating-worker's usage thresholds (on the billing address). */
+  usageThresholds: InstanceType<typeof UsageThresholdsClient>;
+  /** The rating-worker's webhook endpoints and deliveries (on the billing address). */
+  webhooks: InstanceType<typeof WebhooksClient>;
 }
 
 /**
@@ -56,23 +63,26 @@ function healthCheck(name: BackendName, client: Client, serviceName: string, add
 
 /**
  * Every call carries a token minted by `auth` (as "gateway"); the resolvers pass the
- * organization of the validated API key as the call's `actingFor`.
+ * organization of the validated API key as the call's `actingFor`, and callUnary gives each call
+ * its deadline and the request's trace context. Reads are retried once on UNAVAILABLE (a pod
+ * going away mid-call), mutations never (backend-retries.ts).
  */
 export function connectBackends(addr: Record<BackendName, string>, auth: InternalAuth): Backends & {
   /** grpc.health.v1 Check of each backend, by name. */
   health: Record<BackendName, ReadinessCheck['check']>;
   close(): void;
 } {
-  const options = internalClientOptions(auth);
-  const identity = new IdentityClient(addr.identity, insecureChannel, options);
-  const usage = new UsageClient(addr.usage, insecureChannel, options);
-  const ingest = new IngestClient(addr.ingest, insecureChannel, options);
-  const meters = new MetersClient(addr.meters, insecureChannel, options);
-  const customers = new CustomersClient(addr.billing, insecureChannel, options);
-  const plans = new PlansClient(addr.billing, insecureChannel, options);
-  const subscriptions = new SubscriptionsClient(addr.billing, insecureChannel, options);
-  const invoices = new InvoicesClient(addr.billing, insecureChannel, options);
-  const clients = [identity, usage, ingest, meters, customers, plans, subscriptions, invoices];
+  const identity = new IdentityClient(addr.identity, insecureChannel, backendClientOptions(auth, IdentityService));
+  const usage = new UsageClient(addr.usage, insecureChannel, backendClientOptions(auth, UsageService));
+  const ingest = new IngestClient(addr.ingest, insecureChannel, backendClientOptions(auth, IngestService));
+  const meters = new MetersClient(addr.meters, insecureChannel, backendClientOptions(auth, MetersService));
+  const customers = new CustomersClient(addr.billing, insecureChannel, backendClientOptions(auth, CustomersService));
+  const plans = new PlansClient(addr.billing, insecureChannel, backendClientOptions(auth, PlansService));
+  const subscriptions = new SubscriptionsClient(addr.billing, insecureChannel, backendClientOptions(auth, SubscriptionsService));
+  const invoices = new InvoicesClient(addr.billing, insecureChannel, backendClientOptions(auth, InvoicesService));
+  const usageThresholds = new UsageThresholdsClient(addr.billing, insecureChannel, backendClientOptions(auth, UsageThresholdsService));
+  const webhooks = new WebhooksClient(addr.billing, insecureChannel, backendClientOptions(auth, WebhooksService));
+  const clients = [identity, usage, ingest, meters, customers, plans, subscriptions, invoices, usageThresholds, webhooks];
   return {
     identity,
     usage,
@@ -82,6 +92,8 @@ export function connectBackends(addr: Record<BackendName, string>, auth: Interna
     plans,
     subscriptions,
     invoices,
+    usageThresholds,
+    webhooks,
     health: {
       identity: healthCheck('identity', identity, IdentityClient.serviceName, addr.identity),
       usage: healthCheck('usage', usage, UsageClient.serviceName, addr.usage),

@@ -2,11 +2,11 @@
 import '@polaris/shared/signals';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createHttpMetrics, inServerSpan, runService } from '@polaris/shared/service';
-import { ApiKeyAuthenticator } from '@polaris/shared/auth';
 import { createInternalAuth } from '@polaris/shared/grpc';
 import { billingAddress, loadGatewayConfig } from './config';
 import { connectBackends } from './backends';
 import { createGraphQLHandler } from './graphql/graphql-handler';
+import { createGatewayAuth } from './auth/gateway-auth';
 
 const KEEP_ALIVE_TIMEOUT_MS = 5_000;
 
@@ -51,13 +51,17 @@ await runService({
       },
       createInternalAuth(config, 'gateway'),
     );
-    const auth = new ApiKeyAuthenticator(backends.identity, config.API_KEY_CACHE_TTL_MS);
+    // API keys and JWTs, and the per-organization request limit in Redis (gateway/src/auth/).
+    const { auth, checks: authChecks, parts: authParts } = createGatewayAuth({
+      config, identity: backends.identity, internalAuth: createInternalAuth(config, 'gateway'), logger, registry,
+    });
     const yoga = createGraphQLHandler({
       auth,
       backends,
       deadlineMs: config.BACKEND_DEADLINE_MS,
       limits: { maxAliases: config.GRAPHQL_MAX_ALIASES, maxDepth: config.GRAPHQL_MAX_DEPTH, maxTokens: config.GRAPHQL_MAX_TOKENS, maxCost: config.GRAPHQL_MAX_COST },
-      graphiql: config.GRAPHIQL,
+      graphiql: config.GRAPHQL_GRAPHIQL,
+      introspection: config.GRAPHQL_INTROSPECTION,
       logging: logger,
     });
     const observe = createHttpMetrics(registry);
@@ -125,6 +129,7 @@ await runService({
         { name: 'ingest', check: backends.health.ingest, critical: false },
         { name: 'meters', check: backends.health.meters, critical: false },
         { name: 'billing', check: backends.health.billing, critical: false },
+        ...authChecks,
       ],
       parts: [
         {
@@ -137,6 +142,7 @@ await runService({
               server.closeIdleConnections();
             }),
         },
+        ...authParts,
         { name: 'backends', stop: async () => backends.close() },
       ],
     };

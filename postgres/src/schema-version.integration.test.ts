@@ -5,13 +5,13 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { migratePostgres, POSTGRES_MIGRATIONS_DIR } from './migrate';
-import { createPool, postgresConfigSchema } from './pool';
+import { createPool, postgresOwnerConfigSchema } from './pool';
 import { pingPostgres } from './schema-version';
 
 // Issue 13: readiness was `SELECT 1`, true of an empty database. Now a service is ready only when
 // every migration this build ships is recorded as applied, and the reason names the missing one.
 
-const baseUrl = postgresConfigSchema.parse(process.env).DATABASE_URL;
+const baseUrl = postgresOwnerConfigSchema.parse(process.env).DATABASE_URL;
 const suffix = randomUUID().replace(/-/g, '').slice(0, 12);
 
 function urlOf(database: string, password?: string): string {

@@ -3,6 +3,7 @@ import { postgresConfigSchema } from '@polaris/postgres';
 import { baseConfigSchema, loadConfig } from '@polaris/shared/config';
 import { SERVICE_PORTS } from '@polaris/shared/contracts';
 import { internalAuthConfigSchema } from '@polaris/shared/grpc';
+import { notificationsConfigSchema } from './notifications/notifications-config';
 
 /** Exported so the deploy tests can check every deployment sets each variable it must (k8s/deploy-contract.ts). */
 export const ratingWorkerConfigSchema = baseConfigSchema
@@ -57,6 +58,12 @@ export const ratingWorkerConfigSchema = baseConfigSchema
     // is derived from the database name: `bull-<database>` (rating-queue.ts, queuePrefixFor).
     RATING_QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'letters, digits, _ . - only').optional(),
   })
+  .extend({
+    // Usage thresholds (README "Usage thresholds"): how often every active threshold is evaluated.
+    THRESHOLD_EVALUATION_INTERVAL_MS: z.coerce.number().int().min(1_000).default(20_000),
+  })
+  // Webhooks and notification email (rating-worker/src/notifications/notifications-config.ts).
+  .extend(notificationsConfigSchema.shape)
   .extend(postgresConfigSchema.shape);
 
 export type RatingWorkerConfig = z.infer<typeof ratingWorkerConfigSchema>;

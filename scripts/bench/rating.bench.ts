@@ -249,7 +249,8 @@ async function main(): Promise<string[]> {
   const name = `bench_${run}_rating`;
   const pg = await benchPostgres(cfg.stack, cleanup);
   const ch = await throwawayDatabase(cfg.stack, name, cleanup);
-  const stores: Stores = { pool: pg.pool, postgresUrl: pg.url, clickhouseDatabase: ch.database };
+  // The rating-workers connect as the services do (the app role, under row-level security).
+  const stores: Stores = { pool: pg.pool, postgresUrl: pg.appUrl, clickhouseDatabase: ch.database };
 
   let t = performance.now();
   const catalog = await createRatingCatalog(pg.pool, run);

@@ -18,6 +18,7 @@ import {
 } from './support/bench-system';
 import { chunk, runClosedLoop } from './support/load';
 import { preflight } from './support/preflight';
+import { probeAgainstHistory, type ProbeTiming } from './support/probe-history';
 import { plannedRows, scalar, sinkCounters, sinkStepsInProcess, until, type SinkCounters } from './support/sink-steps';
 import { formatBenchTable, ms, perSecond, rate, ratio, scrapeMetrics } from './support/stats';
 
@@ -27,6 +28,15 @@ const LIVE_EVENTS_PER_SECOND = 2_000;
 const LIVE_SECONDS = 5;
 const LIVE_SEND_EVERY_MS = 10;
 const STORED_DEADLINE_MS = 120_000;
+/**
+ * Probe against history: events already stored for the org before a batch is probed, cumulative
+ * (BENCH_SINK_PROBE_HISTORY, comma-separated; empty skips it). 100 M rows take ClickHouse some
+ * minutes to make on 2 cores, and ~4 GB of disk.
+ */
+const PROBE_HISTORY = (process.env.BENCH_SINK_PROBE_HISTORY ?? '0,20000000,100000000').split(',').filter(Boolean).map(Number);
+/** The largest partition batch the sink makes from a backlog (4 MiB per partition fetch). */
+const PROBE_BATCH = 7_000;
+const DEDUP_WINDOW_DAYS = 37;
 
 const cfg = loadBenchConfig();
 const run = newRunId();
@@ -253,7 +263,24 @@ in-process steps, ${perType} meters: plan ${share(meteredPhases.plan, stepsMeter
 live (no meters): ${live.messages} messages at ${rate(live.sentPerSecond)}/s (${LIVE_SEND_EVERY_MS} ms apart) to the caught-up sink
   ${live.batches} batches = ${live.batchesPerSecond.toFixed(1)} probes + INSERTs per second, ${live.messagesPerBatch.toFixed(1)} messages each, ${ms(live.meanBatchMs)} per batch
   last send → all stored ${ms(live.lagMs)}; active parts of events_raw peaked at ${live.peakParts}`);
+  if (PROBE_HISTORY.length > 0) await probeHistorySection();
   return failures;
+}
+
+/** The probe's time per batch of PROBE_BATCH identities with more and more history (support/probe-history.ts). */
+async function probeHistorySection(): Promise<void> {
+  console.log(`\nprobe of a ${PROBE_BATCH}-identity batch vs history stored for the org (median of 5; history made by INSERT … SELECT FROM numbers())`);
+  const timings: ProbeTiming[] = [];
+  for (const window of ['before', 'inside'] as const) {
+    const db = await throwawayDatabase(cfg.stack, `bench_${run}_probe_${window}`, cleanup);
+    timings.push(...(await probeAgainstHistory(db.client, `${run}-probe-${window}`, PROBE_HISTORY, window, { batchSize: PROBE_BATCH, windowDays: DEDUP_WINDOW_DAYS, log: (l) => console.log(l) })));
+    await db.client.command({ query: `DROP DATABASE IF EXISTS ${db.database}` }); // ~4 GB at 100 M: not kept until the end
+  }
+  const base = (w: ProbeTiming['window']) => timings.find((t) => t.window === w && t.stored === Math.min(...PROBE_HISTORY));
+  console.log(formatBenchTable(
+    ['history received', 'events stored', 'sink probe (event_identities_v1, window)', 'vs least history', 'old probe (events_raw, all history)'],
+    timings.map((t) => [`${t.window} the window`, String(t.stored), ms(t.sinkProbeMs), ratio(t.sinkProbeMs, base(t.window)?.sinkProbeMs ?? t.sinkProbeMs), ms(t.oldProbeMs)]),
+  ));
 }
 
 await runBench(main, cleanup);

@@ -19,6 +19,7 @@ const stackEnvSchema = z.object({
   POLARIS_KAFKA_PORT: port.default(59092),
   POLARIS_KAFKA_CONTROLLER_PORT: port.default(59093),
   POLARIS_REDIS_PORT: port.default(56379),
+  POLARIS_SMTP_PORT: port.default(51025),
   POLARIS_STACK_START_TIMEOUT_MS: z.coerce.number().int().positive().default(120_000),
 });
 
@@ -32,6 +33,7 @@ export interface DevConfig extends OperatorConfig {
     kafka: number;
     kafkaController: number;
     redis: number;
+    smtp: number;
   };
 }
 
@@ -45,6 +47,8 @@ export function loadDevConfig(env: Record<string, string | undefined> = process.
   try {
     operator = loadOperatorConfig(env, {
       DATABASE_URL: `postgres://polaris:polaris@127.0.0.1:${e.POLARIS_POSTGRES_PORT}/polaris`,
+      // The services' role on this stack: `polaris migrate` gives it this password.
+      APP_DATABASE_URL: `postgres://polaris_app:polaris_app@127.0.0.1:${e.POLARIS_POSTGRES_PORT}/polaris`,
       CLICKHOUSE_URL: `http://127.0.0.1:${e.POLARIS_CLICKHOUSE_HTTP_PORT}`,
       KAFKA_BROKERS: `127.0.0.1:${e.POLARIS_KAFKA_PORT}`,
       // The invoice commands that ask the rating-worker reach the one `polaris demo` runs, with the
@@ -68,6 +72,7 @@ export function loadDevConfig(env: Record<string, string | undefined> = process.
       kafka: e.POLARIS_KAFKA_PORT,
       kafkaController: e.POLARIS_KAFKA_CONTROLLER_PORT,
       redis: e.POLARIS_REDIS_PORT,
+      smtp: e.POLARIS_SMTP_PORT,
     },
   };
 }

@@ -45,6 +45,11 @@ export function stackLayout(stackDir: string) {
       dir: path.join(stackDir, 'redis'),
       log: path.join(logs, 'redis.log'),
     },
+    // The local SMTP server keeps every message it receives here (`<n>.eml`, `<n>.json`).
+    smtp: {
+      messages: path.join(stackDir, 'smtp', 'messages'),
+      log: path.join(logs, 'smtp.log'),
+    },
   };
 }
 

@@ -4,6 +4,7 @@ import { baseConfigSchema, loadConfig } from '@polaris/shared/config';
 import { withKafkaConfig } from '@polaris/shared/kafka';
 import { EVENTS_DLQ_TOPIC, EVENTS_TOPIC, SERVICE_PORTS } from '@polaris/shared/contracts';
 import { internalAuthConfigSchema } from '@polaris/shared/grpc';
+import { dedupConfigSchema } from './events/dedup-window';
 
 const port = z.coerce.number().int().min(0).max(65535);
 
@@ -23,6 +24,16 @@ export const sinkWorkerConfigSchema = withKafkaConfig(
        * stalled: /readyz fails naming the partitions, `sink_consumer_stalled` is 1.
        */
       SINK_STALL_TIMEOUT_MS: z.coerce.number().int().positive().default(120_000),
+      /**
+       * The consumer group session: a sink killed without leaving (SIGKILL, OOM, a lost node) holds
+       * its partitions this long before the others take them over. Kafka's broker bounds it
+       * (group.min/max.session.timeout.ms, 6 s to 30 min by default). Keep it above the sink's
+       * longest wait between store retries (10 s): below that, a sink riding out a ClickHouse outage
+       * loses its partitions and rejoins (harmless, the batch replays, but a rebalance each time).
+       */
+      KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).max(1_800_000).default(30_000),
+      /** How often the consumer lag (sink_consumer_lag) is read from the broker. */
+      SINK_LAG_POLL_INTERVAL_MS: z.coerce.number().int().min(1_000).default(15_000),
       /** Which roles this process plays; k8s runs the consumer, the backfills and the query API as separate Deployments. */
       CAPABILITIES: z
         .string()
@@ -48,6 +59,7 @@ export const sinkWorkerConfigSchema = withKafkaConfig(
       /** How long an idle backfill worker waits before asking for work again. */
       BACKFILL_POLL_INTERVAL_MS: z.coerce.number().int().positive().default(2_000),
     })
+    .extend(dedupConfigSchema.shape)
     .extend(clickhouseConfigSchema.shape),
 );
 

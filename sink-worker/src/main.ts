@@ -2,7 +2,7 @@
 import '@polaris/shared/signals';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { createClickHouse, createClickHouseReader, eventsRawWriter, meterBackfillStore, meterUsageReader, pingClickHouse } from '@polaris/clickhouse';
+import { createClickHouse, createClickHouseReader, eventsRawWriter, meterBackfillStore, meterUsageReader, pingClickHouse, recentEventsReader } from '@polaris/clickhouse';
 import { MeterCatalogClient, MetersClient } from '@polaris/proto';
 import { runService, type LivenessCheck, type ReadinessCheck, type Stoppable } from '@polaris/shared/service';
 import { callUnary, createInternalAuth, createUnaryWrapper, insecureChannel, internalClientOptions, startGrpcServer } from '@polaris/shared/grpc';
@@ -12,7 +12,10 @@ import { EventsConsumer } from './events/events.consumer';
 import { BackfillRunner } from './meters/backfill.runner';
 import { CatalogLease } from './meters/catalog-lease';
 import { LiveMeters } from './meters/live-meters';
-import { backfillCatalogVia, catalogSyncVia } from './meters/meter-catalog.client';
+import { BatchMetrics } from './metrics/batch-metrics';
+import { ConsumerLagPoller } from './metrics/consumer-lag.poller';
+import { backfillCatalogVia, catalogSyncVia, catalogViewVia } from './meters/meter-catalog.client';
+import { CatalogView } from './usage/catalog-view';
 import { usageService } from './usage/usage.grpc';
 
 // The sink-worker owns ClickHouse: it writes events (capability "sink") and answers usage
@@ -36,6 +39,8 @@ await runService({
     if (config.CAPABILITIES.includes('usage-api')) {
       // Reads for API callers use the read client: read-only, bounded in time and rows.
       const reads = createClickHouseReader(config);
+      // What stored events count for (Usage.ListEvents): the catalog as the sink stamps with it, read without a lease.
+      const catalogView = new CatalogView({ sync: catalogViewVia(catalogClient, instanceId, config.METERS_GRPC_DEADLINE_MS), maxAgeMs: config.METER_CATALOG_SYNC_INTERVAL_MS });
       const grpc = await startGrpcServer({
         host: config.GRPC_HOST,
         port: config.GRPC_PORT,
@@ -47,6 +52,7 @@ await runService({
                 callUnary('meters', metersClient.getMeter.bind(metersClient), { organizationId, slug }, config.METERS_GRPC_DEADLINE_MS, { actingFor: organizationId }),
             },
             createUnaryWrapper(logger, registry),
+            { reader: recentEventsReader(reads), catalog: () => catalogView.current() },
           ),
         ],
         auth: internalAuth,
@@ -65,6 +71,7 @@ await runService({
       checks.push({ name: 'meter-catalog', check: async () => liveMeters.health() });
       parts.push({ name: 'meter-catalog', stop: async () => liveMeters.stop() });
       const kafka = createKafka({ clientId: config.KAFKA_CLIENT_ID, connection: kafkaConnection(config), logger });
+      const batchMetrics = new BatchMetrics(registry);
       const consumer = new EventsConsumer(
         kafka,
         eventsRawWriter(ch),
@@ -73,7 +80,10 @@ await runService({
           topic: config.EVENTS_TOPIC,
           dlqTopic: config.EVENTS_DLQ_TOPIC,
           stallTimeoutMs: config.SINK_STALL_TIMEOUT_MS,
+          dedupWindowDays: config.SINK_DEDUP_WINDOW_DAYS,
+          sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
           meters: liveMeters,
+          onBatchCommitted: (batch) => batchMetrics.observe(batch),
           // Stopped for good (kafkajs will not restart it): exit, so that the pod is restarted.
           onStopped: (err) => fail(new Error(`events consumer stopped: ${err.message}`, { cause: err })),
         },
@@ -85,6 +95,9 @@ await runService({
       checks.push({ name: 'consumer', check: async () => consumer.health() });
       liveness.push({ name: 'consumer', check: () => consumer.liveness() });
       parts.push({ name: 'consumer', stop: () => consumer.stop() });
+      const lag = new ConsumerLagPoller(kafka, { groupId: config.KAFKA_GROUP_ID, topic: config.EVENTS_TOPIC, intervalMs: config.SINK_LAG_POLL_INTERVAL_MS }, logger, registry);
+      lag.start();
+      parts.push({ name: 'consumer-lag', stop: () => lag.stop() });
     }
     if (config.CAPABILITIES.includes('backfill')) {
       const runner = new BackfillRunner(

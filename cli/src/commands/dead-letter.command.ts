@@ -26,7 +26,10 @@ function operator(): string {
 }
 
 export function registerDeadLetterCommands(program: Command, config: () => OperatorConfig): void {
-  const deadLetter = program.command('dead-letter').description('inspect the dead-letter topic; move a stuck consumer group past one message');
+  const deadLetter = program
+    .command('dlq')
+    .alias('dead-letter')
+    .description('the dead-letter topic: list, show and replay dead letters; move a stuck consumer group past one message');
   deadLetter
     .command('skip')
     .description(
@@ -76,13 +79,108 @@ export function registerDeadLetterCommands(program: Command, config: () => Opera
     });
   deadLetter
     .command('list')
-    .description('the newest dead letters: source, reason, detail, time and size; never their contents')
+    .description('the newest dead letters: source, reason, organization, replays, detail, time and size; never their contents')
     .option('--dlq <name>', 'dead-letter topic', EVENTS_DLQ_TOPIC)
     .option('--limit <n>', 'how many', positiveInteger, 20)
+    .option('--reason <code>', 'only this reason (invalid_json, invalid_schema, invalid_event, store_rejected, handler_error, operator_skip)')
+    .option('--org <id>', 'only dead letters of this organization')
     .option('--json', 'print JSON')
-    .action(async (options: { dlq: string; limit: number; json?: boolean }) => {
+    .action(async (options: { dlq: string; limit: number; reason?: string; org?: string; json?: boolean }) => {
       const { listDeadLetters, deadLettersJson, deadLettersText } = await import('../dead-letter/dead-letter-list');
-      const letters = await listDeadLetters({ connection: config().kafka, dlq: options.dlq, limit: options.limit });
+      const letters = await listDeadLetters({
+        connection: config().kafka,
+        dlq: options.dlq,
+        limit: options.limit,
+        ...(options.reason !== undefined ? { reason: options.reason } : {}),
+        ...(options.org !== undefined ? { organizationId: options.org } : {}),
+      });
       console.log(options.json ? deadLettersJson(letters) : deadLettersText(options.dlq, letters));
     });
+  deadLetter
+    .command('show')
+    .description('dead letters whole: reason, source, replays, the original key and headers, and the value exactly (base64, and a UTF-8 preview)')
+    .argument('<letters...>', 'dead letters as <partition>/<offset> (as `dlq list` prints them)')
+    .option('--dlq <name>', 'dead-letter topic', EVENTS_DLQ_TOPIC)
+    .option('--org <id>', 'refuse unless every one is of this organization')
+    .option('--json', 'print JSON (bytes as base64)')
+    .action(async (names: string[], options: { dlq: string; org?: string; json?: boolean }) => {
+      const { parseDeadLetterId } = await import('../dead-letter/dead-letter');
+      const { showDeadLetters, deadLetterJson, deadLetterText } = await import('../dead-letter/dead-letter-show');
+      const letters = await showDeadLetters({
+        connection: config().kafka,
+        dlq: options.dlq,
+        ids: names.map(parseDeadLetterId),
+        ...(options.org !== undefined ? { organizationId: options.org } : {}),
+      });
+      console.log(options.json ? JSON.stringify(letters.map(deadLetterJson)) : letters.map((l) => deadLetterText(options.dlq, l)).join('\n\n'));
+    });
+  deadLetter
+    .command('replay')
+    .description(
+      're-send dead letters to the events topic after a fix, byte for byte under their original key (the sink stores each event once, ' +
+        'so running it twice is safe), and record each replay in the dead-letter topic. Letters already replayed are skipped unless --again',
+    )
+    .argument('[letters...]', 'dead letters as <partition>/<offset>')
+    .option('--reason <code>', 'every dead letter of this reason')
+    .option('--org <id>', 'only dead letters of this organization')
+    .option('--all', 'every dead letter (when no letter, --reason or --org is given)')
+    .option('--again', 'replay letters already replayed too')
+    .option('--dry-run', 'only list what would be replayed')
+    .option('--topic <name>', 'topic to send the copies to', EVENTS_TOPIC)
+    .option('--dlq <name>', 'dead-letter topic', EVENTS_DLQ_TOPIC)
+    .option('--json', 'print JSON')
+    .action(
+      async (
+        names: string[],
+        options: { reason?: string; org?: string; all?: boolean; again?: boolean; dryRun?: boolean; topic: string; dlq: string; json?: boolean },
+      ) => {
+        const { formatDeadLetterId, parseDeadLetterId } = await import('../dead-letter/dead-letter');
+        const { replayDeadLetters } = await import('../dead-letter/dead-letter-replay');
+        const by = `${operator()}@${hostname()}`;
+        const result = await replayDeadLetters({
+          connection: config().kafka,
+          dlq: options.dlq,
+          topic: options.topic,
+          selection: {
+            ids: names.map(parseDeadLetterId),
+            ...(options.reason !== undefined ? { reason: options.reason } : {}),
+            ...(options.org !== undefined ? { organizationId: options.org } : {}),
+          },
+          all: options.all ?? false,
+          again: options.again ?? false,
+          dryRun: options.dryRun ?? false,
+          operator: by,
+        });
+        if (options.json) {
+          console.log(
+            JSON.stringify({
+              dryRun: options.dryRun ?? false,
+              replayed: result.replayed.map((r) => ({ letter: formatDeadLetterId(r.letter), reason: r.reason, ...(r.to ? { to: `${options.topic}/${r.to.partition}/${r.to.offset}` } : {}) })),
+              alreadyReplayed: result.alreadyReplayed.map(formatDeadLetterId),
+            }),
+          );
+        } else {
+          const verb = options.dryRun ? 'would replay' : 'replayed';
+          console.log(`${verb} ${result.replayed.length} dead letter(s) of ${options.dlq} to ${options.topic}`);
+          for (const r of result.replayed) console.log(`  ${formatDeadLetterId(r.letter)} (${r.reason})${r.to ? ` -> ${options.topic}/${r.to.partition}/${r.to.offset}` : ''}`);
+          if (result.alreadyReplayed.length > 0) console.log(`skipped ${result.alreadyReplayed.length} already replayed (--again to replay them too): ${result.alreadyReplayed.map(formatDeadLetterId).join(' ')}`);
+        }
+        if (!options.dryRun && result.replayed.length > 0) {
+          // The audit line, as for skip: JSON on stderr.
+          console.error(
+            JSON.stringify({
+              level: 'info',
+              time: new Date().toISOString(),
+              service: 'polaris-cli',
+              msg: 'dead-letter replay',
+              operator: operator(),
+              host: hostname(),
+              dlq: options.dlq,
+              topic: options.topic,
+              letters: result.replayed.map((r) => formatDeadLetterId(r.letter)),
+            }),
+          );
+        }
+      },
+    );
 }

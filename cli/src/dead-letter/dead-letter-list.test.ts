@@ -9,6 +9,8 @@ const letter: DeadLetterSummary = {
   detail: `Unexpected token\n  in JSON at position 0 ${'x'.repeat(200)}`,
   at: '2026-05-01T10:00:00.000Z',
   size: 512,
+  organizationId: 'org-1',
+  replays: 0,
 };
 
 describe('dead-letter list output', () => {
@@ -16,7 +18,7 @@ describe('dead-letter list output', () => {
     const text = deadLettersText('polaris.events.dlq.v1', [letter]);
     const [header, row, ...rest] = text.split('\n');
     expect(rest).toEqual([]);
-    expect(header).toMatch(/^AT +SOURCE +REASON +SIZE +DLQ +DETAIL$/);
+    expect(header).toMatch(/^AT +SOURCE +REASON +SIZE +DLQ +ORG +REPLAYED +DETAIL$/);
     expect(row).toContain('polaris.events.v1/2/40');
     expect(row).toContain('512 B');
     expect(row).toContain('3/17');

@@ -170,7 +170,7 @@ describe('the polaris CLI', () => {
     const letters = JSON.parse(list.stdout) as Array<Record<string, unknown>>;
     expect(letters[0]).toMatchObject({ source: `${topic}/1/2`, reason: 'operator_skip', detail: 'schema drift', size: 24 });
     expect(letters.map((l) => l.source)).toContain(`${topic}/1/1`);
-    expect(Object.keys(letters[0] ?? {}).sort()).toEqual(['at', 'detail', 'offset', 'partition', 'reason', 'size', 'source']);
+    expect(Object.keys(letters[0] ?? {}).sort()).toEqual(['at', 'detail', 'offset', 'organizationId', 'partition', 'reason', 'replays', 'size', 'source']);
     const text = await polaris('dead-letter', 'list', '--dlq', dlq, '--limit', '1');
     expect(text.stdout).toMatch(/operator_skip/);
     expect(text.stdout.split('\n')).toHaveLength(2);

@@ -9,7 +9,7 @@ import { ensureTopics } from './kafka-topics';
 export async function migrateAll(config: OperatorConfig, log: (line: string) => void): Promise<void> {
   // Independent stores: run side by side; report every failure, not just the first.
   const results = await Promise.allSettled([
-    migratePostgres({ databaseUrl: config.postgres.url, dir: POSTGRES_MIGRATIONS_DIR, log }),
+    migratePostgres({ databaseUrl: config.postgres.url, dir: POSTGRES_MIGRATIONS_DIR, log, ...(config.postgres.appUrl ? { appDatabaseUrl: config.postgres.appUrl } : {}) }),
     migrateClickHouse({ ...config.clickhouse, dir: CLICKHOUSE_MIGRATIONS_DIR, log }),
     ensureTopics({ connection: config.kafka, replicationFactor: config.kafka.replicationFactor, topics: TOPICS, log }),
   ]);

@@ -71,11 +71,20 @@ const ID_SEPARATOR_BYTES = 2;
  * characters made 583,813-byte queries, which the server refused (Code 62) on every retry.
  */
 export function findExistingStatements(identities: readonly EventIdentity[]): SelectStatement[] {
+  return identityProbeStatements(FIND_EXISTING, PROBE_SELECT, '', identities);
+}
+
+/**
+ * `prefix + (namespace = … AND source = … AND id IN (…)) OR … + suffix`, cut into as few queries as
+ * fit in MAX_PROBE_QUERY_BYTES: the probe of eventsRaw.findExisting and of
+ * eventIdentities.findStored. `prefix` ends where the terms go; `suffix` closes what it opened.
+ */
+export function identityProbeStatements(name: string, prefix: string, suffix: string, identities: readonly EventIdentity[]): SelectStatement[] {
   type Group = { head: string; headBytes: number; ids: string[] };
   const groups: Group[] = [];
   // namespace → source → group: first-seen order, without building a key string per identity.
   const byNamespace = new Map<string, Map<string, Group>>();
-  for (const e of checkParams(FIND_EXISTING, findExistingParams, identities)) {
+  for (const e of checkParams(name, findExistingParams, identities)) {
     let bySource = byNamespace.get(e.namespace);
     if (!bySource) byNamespace.set(e.namespace, (bySource = new Map()));
     let group = bySource.get(e.source);
@@ -88,12 +97,12 @@ export function findExistingStatements(identities: readonly EventIdentity[]): Se
     group.ids.push(sqlString(e.id));
   }
 
-  const selectBytes = Buffer.byteLength(PROBE_SELECT);
+  const selectBytes = Buffer.byteLength(prefix) + Buffer.byteLength(suffix);
   const queries: string[] = [];
   let terms: string[] = [];
   let bytes = selectBytes;
   const endQuery = () => {
-    if (terms.length > 0) queries.push(PROBE_SELECT + terms.join(' OR '));
+    if (terms.length > 0) queries.push(prefix + terms.join(' OR ') + suffix);
     terms = [];
     bytes = selectBytes;
   };

@@ -35,6 +35,11 @@ export const eventsRawRowSchema = z
     ingested_at: z.string(),
     /** UInt64 as text: the broker offset, which ReplacingMergeTree keeps the highest of. */
     ingest_seq: z.string(),
+    /**
+     * UInt64 as text: the sink's fingerprint of type, subject, time_ms and data (migration 0010),
+     * copied into event_identities_v1 to tell a conflicting copy from a retry. Unset reads 0.
+     */
+    payload_fingerprint: z.string().optional(),
     // Meter values (clickhouse/migrations/0002_events_raw_meter_values_v1.sql, docs/meters.md),
     // all optional: a row without them is stored with revision 0 and no meters, as before.
     /** UInt64 as text: the meter catalog revision the values were extracted with (0 when unset). */
@@ -57,6 +62,7 @@ export const eventsRawRowSchema = z
     if (!CLICKHOUSE_DATE_TIME.test(row.ingested_at)) problem('ingested_at', "must be 'YYYY-MM-DD hh:mm:ss' (toClickHouseDateTime)");
     if (!Number.isSafeInteger(row.time_ms) || row.time_ms < 0) problem('time_ms', 'must be a non-negative integer');
     if (!UINT64_TEXT.test(row.ingest_seq)) problem('ingest_seq', 'must be a non-negative integer as text');
+    if (row.payload_fingerprint !== undefined && !UINT64_TEXT.test(row.payload_fingerprint)) problem('payload_fingerprint', 'must be a non-negative integer as text');
     if (row.catalog_revision !== undefined && !UINT64_TEXT.test(row.catalog_revision)) problem('catalog_revision', 'must be a non-negative integer as text');
     // Most rows carry no meter arrays or a few elements: checked only when there.
     if (row.meter_version_ids !== undefined || row.meter_values !== undefined || row.meter_unique_keys !== undefined || row.meter_dimensions !== undefined || row.meter_valid !== undefined) {

@@ -1,4 +1,5 @@
 import type { ClickHouseReader, ClickHouseWriter } from '../named-query';
+import { findStoredIdentities } from '../event-identities/event-identities.queries';
 import { findExistingEventsRaw, insertEventsRaw } from './events-raw.queries';
 import type { EventIdentity, EventsRawRow } from './events-raw.schema';
 
@@ -9,13 +10,19 @@ import type { EventIdentity, EventsRawRow } from './events-raw.schema';
  */
 export interface EventsRawWriter {
   insert(rows: readonly EventsRawRow[]): Promise<void>;
-  /** eventIdentityKey strings of the identities already stored. */
+  /** eventIdentityKey strings of the identities already stored, searching all of events_raw. */
   findExisting(identities: readonly EventIdentity[]): Promise<Set<string>>;
+  /**
+   * The sink's probe: eventIdentityKey → stored payload fingerprint, of the identities whose
+   * stored copy was received on `sinceDay` ('YYYY-MM-DD', UTC) or later (event_identities_v1).
+   */
+  findStored(identities: readonly EventIdentity[], sinceDay: string): Promise<Map<string, string>>;
 }
 
 export function eventsRawWriter(client: ClickHouseReader & ClickHouseWriter): EventsRawWriter {
   return {
     insert: (rows) => insertEventsRaw(client, rows),
     findExisting: (identities) => findExistingEventsRaw(client, identities),
+    findStored: (identities, sinceDay) => findStoredIdentities(client, identities, sinceDay),
   };
 }

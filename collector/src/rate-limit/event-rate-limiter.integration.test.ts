@@ -6,7 +6,7 @@ import { PolarisError } from '@polaris/shared/errors';
 import { createLogger } from '@polaris/shared/service';
 import { eventually, privateRedis, type PrivateRedis } from '@polaris/shared/testing';
 import { EventRateLimiter, EventRateLimitExceeded, SUSTAINED_WINDOW_SECONDS, type EventRateLimit } from './event-rate-limiter';
-import { createRateLimitRedis } from './rate-limit-redis';
+import { createRateLimitRedis } from '@polaris/shared/rate-limit';
 
 // Against a redis-server of this test's own (the stack's Redis is shared: stopping it would break
 // other tests), with the client options the collector uses.

@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import { Counter, type Registry } from 'prom-client';
 import { PolarisError } from '@polaris/shared/errors';
 import type { Logger } from '@polaris/shared/service';
-import { RedisAvailability } from './redis-availability';
+import { RedisAvailability } from '@polaris/shared/rate-limit';
 
 /** An organization's allowance: `eventsPerSecond` on average, at most `burst` in any one second. */
 export interface EventRateLimit {
@@ -87,7 +87,7 @@ export class EventRateLimiter {
       labelNames: ['outcome'],
       registers: [registry],
     });
-    this.availability = new RedisAvailability(redis, logger, registry, now);
+    this.availability = new RedisAvailability(redis, logger, registry, { gaugeName: 'collector_rate_limit_redis_up', now });
   }
 
   /**

@@ -1,6 +1,6 @@
 import { status } from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
-import { customer, invoice } from '../test-support/billing-fixtures';
+import { batchGetCustomers, invoice } from '../test-support/billing-fixtures';
 import { fakeSystem, KEY_ID, ORG, Refusal } from '../test-support/fake-backends';
 
 /** Twelve invoices of three customers, as ListInvoices answers them (no lines). */
@@ -15,7 +15,10 @@ function billing(scopes = ['billing:read']) {
       return invoice(found.id, found.customerId, found.total, true);
     },
     'invoices.finalizeInvoice': (req) => ({ ...invoice(String(req.invoiceId), 'cust-0', '1.00', true), status: 'finalized', number: 'INV-000001' }),
-    'customers.getCustomer': (req) => customer(String(req.customerId)),
+    'invoices.batchGetInvoices': (req) => ({
+      invoices: PAGE.filter((i) => (req.invoiceIds as string[]).includes(i.id)).map((i) => invoice(i.id, i.customerId, i.total, true)),
+    }),
+    'customers.batchGetCustomers': batchGetCustomers(),
   });
 }
 
@@ -28,27 +31,29 @@ describe('invoices: a page with nested customers and lines', () => {
     expect(Object.fromEntries(calls)).toEqual({ 'identity.validateApiKey': 1, 'invoices.listInvoices': 1 });
   });
 
-  it('customers of a page: one GetCustomer per distinct customer (DataLoader), not one per invoice', async () => {
+  it('customers of a page: one BatchGetCustomers for the distinct customers (DataLoader), not one call per invoice', async () => {
     const { post, calls, requests } = billing();
     const res = await post('{ invoicesConnection(first: 12) { nodes { id customer { id externalId } } endCursor hasNextPage } }');
     expect(res.body.errors).toBeUndefined();
     const page = res.body.data?.invoicesConnection as { nodes: Array<{ customer: { id: string } }>; endCursor: string; hasNextPage: boolean };
     expect(page.nodes.map((n) => n.customer.id)).toEqual(PAGE.map((i) => i.customerId));
     expect({ endCursor: page.endCursor, hasNextPage: page.hasNextPage }).toEqual({ endCursor: 'next-page', hasNextPage: true });
-    expect(calls.get('customers.getCustomer')).toBe(3);
-    expect(requests.get('customers.getCustomer')?.map((r) => r.customerId).sort()).toEqual(['cust-0', 'cust-1', 'cust-2']);
+    expect(calls.get('customers.batchGetCustomers')).toBe(1);
+    expect(requests.get('customers.batchGetCustomers')?.[0]?.customerIds).toEqual(['cust-0', 'cust-1', 'cust-2']);
     // Lines were not selected: no invoice was fetched whole.
     expect(calls.get('invoices.getInvoice')).toBeUndefined();
+    expect(calls.get('invoices.batchGetInvoices')).toBeUndefined();
   });
 
-  it('lines and history of a listed invoice: fetched only when selected, once per invoice even when both are', async () => {
+  it('lines and history of a listed invoice: fetched only when selected, in one BatchGetInvoices for the page even when both are', async () => {
     const { post, calls } = billing();
     const res = await post('{ invoices(first: 12) { id lines { lineKey kind amount quantity } history { action toStatus actor } } }');
     expect(res.body.errors).toBeUndefined();
     const [first] = res.body.data?.invoices as Array<{ lines: unknown[]; history: unknown[] }>;
     expect(first?.lines).toEqual([{ lineKey: 'calls', kind: 'USAGE', amount: '0.50', quantity: '1500' }]);
     expect(first?.history).toEqual([{ action: 'created', toStatus: 'DRAFT', actor: 'rating-worker' }]);
-    expect(calls.get('invoices.getInvoice')).toBe(12);
+    expect(calls.get('invoices.batchGetInvoices')).toBe(1);
+    expect(calls.get('invoices.getInvoice')).toBeUndefined();
   });
 
   it('invoice(id) of another organization (or none): NOT_FOUND with the reason and the argument, and no data', async () => {

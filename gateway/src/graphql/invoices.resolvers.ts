@@ -3,6 +3,7 @@ import type { GatewayContext } from './context';
 import { argumentsNamed, billingReader, billingWriter, callBilling, exactlyOne } from './billing-access';
 import { invoiceLineKindOf, invoiceStatusOf, toProtoInvoiceStatus } from './enums';
 import { guarded } from './errors';
+import { meterOfRow } from './meter-lookup';
 import type { InvoiceStatus, Resolvers } from './generated/resolvers-types';
 import type { InvoiceParent } from './invoice.parent';
 import { connection, pageSize } from './pages';
@@ -123,6 +124,7 @@ export const invoicesResolvers = {
   InvoiceLine: {
     kind: (l) => invoiceLineKindOf(l.kind),
     meterSlug: (l) => l.meterSlug || null,
+    meter: guarded(async (l, _args, ctx) => meterOfRow(ctx, l.meterSlug)),
     usagePeriodStart: (l) => l.usagePeriodStart ?? null,
     usagePeriodEnd: (l) => l.usagePeriodEnd ?? null,
     quantity: (l) => l.quantity || null,

@@ -22,3 +22,14 @@ export function aggregationOf(definition: ProtoDefinition): MeterAggregation {
   if (!name) throw new PolarisError('internal', 'unknown_aggregation', 'the meters service answered an unknown aggregation');
   return name;
 }
+
+/**
+ * The meter a nested row names (a price, an invoice line), batched with the page's other rows
+ * (loaders.ts); null for no slug. Meter definitions are usage data: the key needs usage:read,
+ * whatever the root field it came through.
+ */
+export async function meterOfRow(ctx: GatewayContext, slug: string): Promise<ProtoMeter | null> {
+  if (!slug) return null;
+  await ctx.principal('usage:read');
+  return ctx.loaders.meter.load(slug);
+}

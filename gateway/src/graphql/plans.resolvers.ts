@@ -2,6 +2,7 @@ import { argumentsNamed, billingReader, billingWriter, callBilling } from './bil
 import { planStatusOf, planVersionStatusOf, priceModelOf } from './enums';
 import { guarded } from './errors';
 import type { Resolvers } from './generated/resolvers-types';
+import { meterOfRow } from './meter-lookup';
 import { connection, pageArgument, pageSize } from './pages';
 import { priceToProto } from './price-input';
 
@@ -96,6 +97,7 @@ export const plansResolvers = {
   Price: {
     model: (p) => priceModelOf(p.model),
     meterSlug: (p) => p.meterSlug || null,
+    meter: guarded(async (p, _args, ctx) => meterOfRow(ctx, p.meterSlug ?? '')),
     amount: (p) => p.amount || null,
     unitPrice: (p) => p.unitPrice || null,
     packageSize: (p) => p.packageSize || null,

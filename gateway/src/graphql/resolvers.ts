@@ -7,8 +7,11 @@ import { identityResolvers } from './identity.resolvers';
 import { invoicesResolvers } from './invoices.resolvers';
 import { metersResolvers } from './meters.resolvers';
 import { plansResolvers } from './plans.resolvers';
+import { recentEventsResolvers } from './recent-events.resolvers';
 import { subscriptionsResolvers } from './subscriptions.resolvers';
+import { thresholdsResolvers } from './thresholds.resolvers';
 import { usageResolvers } from './usage.resolvers';
+import { webhooksResolvers } from './webhooks.resolvers';
 
 /**
  * The resolvers of every domain, merged into the one schema (schema.graphql). In each of them the
@@ -21,19 +24,25 @@ export const resolvers: Resolvers = {
   Query: {
     ...identityResolvers.Query,
     ...usageResolvers.Query,
+    ...recentEventsResolvers.Query,
     ...metersResolvers.Query,
     ...customersResolvers.Query,
     ...plansResolvers.Query,
     ...subscriptionsResolvers.Query,
     ...invoicesResolvers.Query,
+    ...thresholdsResolvers.Query,
+    ...webhooksResolvers.Query,
   },
   Mutation: {
+    ...identityResolvers.Mutation,
     ...eventsResolvers.Mutation,
     ...metersResolvers.Mutation,
     ...customersResolvers.Mutation,
     ...plansResolvers.Mutation,
     ...subscriptionsResolvers.Mutation,
     ...invoicesResolvers.Mutation,
+    ...thresholdsResolvers.Mutation,
+    ...webhooksResolvers.Mutation,
   },
   MeterUsage: usageResolvers.MeterUsage,
   MeterUsageRow: usageResolvers.MeterUsageRow,
@@ -51,4 +60,9 @@ export const resolvers: Resolvers = {
   InvoiceLine: invoicesResolvers.InvoiceLine,
   InvoiceLineTier: invoicesResolvers.InvoiceLineTier,
   InvoiceEvent: invoicesResolvers.InvoiceEvent,
+  UsageThreshold: thresholdsResolvers.UsageThreshold,
+  UsageThresholdFiring: thresholdsResolvers.UsageThresholdFiring,
+  WebhookEndpoint: webhooksResolvers.WebhookEndpoint,
+  WebhookDelivery: webhooksResolvers.WebhookDelivery,
+  WebhookAttempt: webhooksResolvers.WebhookAttempt,
 };

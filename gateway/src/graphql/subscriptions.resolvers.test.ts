@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BillingAnchor } from '@polaris/proto';
-import { customer } from '../test-support/billing-fixtures';
+import { batchGetCustomers } from '../test-support/billing-fixtures';
 import { fakeSystem, ORG } from '../test-support/fake-backends';
 
 const subscription = (id: string, customerId: string) => ({
@@ -21,18 +21,20 @@ const subscription = (id: string, customerId: string) => ({
 });
 
 describe('subscriptions', () => {
-  it('a page with each customer: one GetCustomer per distinct customer; enums and anchors translated', async () => {
+  it('a page with each customer: one BatchGetCustomers for the distinct customers; enums and anchors translated', async () => {
     const page = Array.from({ length: 6 }, (_, i) => subscription(`s${i}`, `c${i % 2}`));
     const { post, calls, requests } = fakeSystem(['billing:read'], {
       'subscriptions.listSubscriptions': () => ({ subscriptions: page, nextPageToken: '' }),
-      'customers.getCustomer': (req) => customer(String(req.customerId)),
+      'customers.batchGetCustomers': batchGetCustomers(),
     });
     const res = await post('{ subscriptions(customerId: "c0", first: 10) { nodes { id status billingAnchor cancelAt phases { planKey planVersion } customer { id } } hasNextPage endCursor } }');
     expect(res.body.errors).toBeUndefined();
     const data = res.body.data?.subscriptions as { nodes: Array<Record<string, unknown>>; hasNextPage: boolean; endCursor: string | null };
     expect(data.nodes[0]).toEqual({ id: 's0', status: 'ACTIVE', billingAnchor: 'CALENDAR', cancelAt: null, phases: [{ planKey: 'pro', planVersion: 1 }], customer: { id: 'c0' } });
     expect({ hasNextPage: data.hasNextPage, endCursor: data.endCursor }).toEqual({ hasNextPage: false, endCursor: null });
-    expect(calls.get('customers.getCustomer')).toBe(2);
+    expect(calls.get('customers.batchGetCustomers')).toBe(1);
+    expect(requests.get('customers.batchGetCustomers')?.[0]?.customerIds).toEqual(['c0', 'c1']);
+    expect(calls.get('customers.getCustomer')).toBeUndefined();
     expect(requests.get('subscriptions.listSubscriptions')).toEqual([{ organizationId: ORG, customerId: 'c0', pageSize: 10, pageToken: '' }]);
   });
 

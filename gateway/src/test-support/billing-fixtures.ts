@@ -61,5 +61,11 @@ export function invoice(id: string, customerId: string, total: string, withDetai
     estimate: false,
     history: withDetails ? [{ action: 'created', fromStatus: '', toStatus: 'draft', actor: 'rating-worker', detail: '{}', at: new Date('2026-02-01T00:05:00Z') }] : [],
     createdAt: new Date('2026-02-01T00:05:00Z'),
+    firedThresholds: [],
   };
 }
+
+/** BatchGetCustomers over `customer()`: every id is found, except those in `unknown`. */
+export const batchGetCustomers =
+  (unknown: readonly string[] = []) =>
+  (req: Record<string, unknown>) => ({ customers: (req.customerIds as string[]).filter((id) => !unknown.includes(id)).map((id) => customer(id)) });

@@ -1,7 +1,7 @@
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { ApiKeyAuthenticator } from '@polaris/shared/auth';
 import type { Backends } from '../backends';
-import { createGraphQLHandler } from '../graphql/graphql-handler';
+import { createGraphQLHandler, type GraphQLHandlerOptions } from '../graphql/graphql-handler';
 import { DEFAULT_GRAPHQL_LIMITS } from '../graphql/limits';
 
 // For the gateway's unit tests: backends made of plain functions, answering after a tick and
@@ -42,6 +42,8 @@ export interface FakeSystem {
   calls: Map<string, number>;
   /** The requests each method received, in order. */
   requests: Map<string, Array<Record<string, unknown>>>;
+  /** The gateway's handler itself, for requests `post` does not make (GET, other headers). */
+  handler: ReturnType<typeof createGraphQLHandler>;
 }
 
 export interface GraphQLBody {
@@ -50,10 +52,14 @@ export interface GraphQLBody {
 }
 
 /**
- * A gateway over fake backends: `methods` by `service.method` (`invoices.listInvoices`); Identity
- * accepts any key with `scopes`. A method not given answers UNIMPLEMENTED.
+ * A gateway over fake backends: `methods` by `service.method` (`invoices.listInvoices`), `*` for any
+ * other; Identity accepts any key with `scopes`. A method not given answers UNIMPLEMENTED.
  */
-export function fakeSystem(scopes: string[], methods: Record<string, FakeMethod>): FakeSystem {
+export function fakeSystem(
+  scopes: string[],
+  methods: Record<string, FakeMethod>,
+  options: Partial<Pick<GraphQLHandlerOptions, 'graphiql' | 'introspection' | 'limits'>> = {},
+): FakeSystem {
   const calls = new Map<string, number>();
   const requests = new Map<string, Array<Record<string, unknown>>>();
   const all: Record<string, FakeMethod> = {
@@ -61,32 +67,29 @@ export function fakeSystem(scopes: string[], methods: Record<string, FakeMethod>
     'identity.getOrganization': () => ({ id: ORG, slug: 'acme', name: 'Acme', createdAt: new Date(0) }),
     ...methods,
   };
-  const services = ['identity', 'usage', 'ingest', 'meters', 'customers', 'plans', 'subscriptions', 'invoices'];
-  const backends = Object.fromEntries(
-    services.map((service) => [
-      service,
-      new Proxy(
-        {},
-        {
-          get: (_target, method: string) => (request: Record<string, unknown>, _md: unknown, _opts: unknown, callback: Callback) => {
-            const name = `${service}.${method}`;
-            calls.set(name, (calls.get(name) ?? 0) + 1);
-            requests.set(name, [...(requests.get(name) ?? []), request]);
-            const handler = all[name];
-            setImmediate(() => {
-              if (!handler) return callback(serviceError(new Refusal(status.UNIMPLEMENTED, 'unimplemented', `${name} is not faked`)));
-              try {
-                callback(null, handler(request));
-              } catch (err) {
-                callback(serviceError(err instanceof Refusal ? err : new Refusal(status.INTERNAL, 'internal', String(err))));
-              }
-            });
-            return {};
-          },
+  // Every service of Backends, present and future: each method of each is faked the same way.
+  const service = (name: string) =>
+    new Proxy(
+      {},
+      {
+        get: (_target, method: string) => (request: Record<string, unknown>, _md: unknown, _opts: unknown, callback: Callback) => {
+          const key = `${name}.${method}`;
+          calls.set(key, (calls.get(key) ?? 0) + 1);
+          requests.set(key, [...(requests.get(key) ?? []), request]);
+          const handler = all[key] ?? all['*'];
+          setImmediate(() => {
+            if (!handler) return callback(serviceError(new Refusal(status.UNIMPLEMENTED, 'unimplemented', `${key} is not faked`)));
+            try {
+              callback(null, handler(request));
+            } catch (err) {
+              callback(serviceError(err instanceof Refusal ? err : new Refusal(status.INTERNAL, 'internal', String(err))));
+            }
+          });
+          return {};
         },
-      ),
-    ]),
-  ) as unknown as Backends;
+      },
+    );
+  const backends = new Proxy({}, { get: (_target, name: string) => service(name) }) as unknown as Backends;
   const handler = createGraphQLHandler({
     auth: new ApiKeyAuthenticator(backends.identity, 30_000),
     backends,
@@ -94,6 +97,7 @@ export function fakeSystem(scopes: string[], methods: Record<string, FakeMethod>
     limits: DEFAULT_GRAPHQL_LIMITS,
     graphiql: false,
     logging: false,
+    ...options,
   });
   const post = async (query: string, variables: Record<string, unknown> = {}) => {
     const res = await handler.fetch('http://gateway.test/graphql', {
@@ -103,5 +107,5 @@ export function fakeSystem(scopes: string[], methods: Record<string, FakeMethod>
     });
     return { status: res.status, body: (await res.json()) as GraphQLBody };
   };
-  return { post, calls, requests };
+  return { post, calls, requests, handler };
 }

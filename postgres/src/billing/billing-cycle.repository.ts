@@ -4,12 +4,14 @@ import { PolarisError } from '@polaris/shared/errors';
 import { z } from 'zod';
 import type { Queryable } from '../pool';
 import { parseFirstRow, parseRows } from '../rows';
-import { inTransaction, type Transactable } from '../transaction';
+import { withOrg } from '../tenant-scope';
+import type { Transactable } from '../transaction';
 import { isUuid, subscriptionNotFound } from './catalog-input';
 import { findCustomer } from './customers.repository';
 import { priceSchema, subscriptionRowSchema, SUBSCRIPTION_COLUMNS, SUBSCRIPTIONS_JOINED, type SubscriptionRow } from './catalog-rows';
 import { recordInvoiceEvent, requireActor } from './invoice-history';
 import { scheduleOf } from './subscription-periods';
+import { recordInvoiceNotification } from '../notifications/invoice-notifications';
 
 // Where subscriptions stand in their billing cycle, for the rating-worker (docs/billing.md,
 // "Rating"): which periods are due, opening one (its draft invoice and the subscription's move to
@@ -59,19 +61,17 @@ const versionSchema = z.object({ id: z.guid(), currency: z.string(), prices: z.a
 /**
  * Active subscriptions whose next period closed at least `settleMs` ago (events still in the
  * broker have landed), oldest first, after a keyset cursor. The scheduler's query, across
- * organizations (each row names its own); subscriptions_due_idx serves it.
+ * organizations (each row names its own), so through the SECURITY DEFINER function of migration
+ * 006 (ids and the period only; each period is then opened under withOrg). subscriptions_due_idx
+ * serves it.
  */
 async function dueSubscriptions(
   db: Queryable,
   input: { settleMs: number; limit: number; after?: { periodEnd: Date; subscriptionId: string } },
 ): Promise<DuePeriod[]> {
   const { rows } = await db.query(
-    `SELECT s.organization_id AS "organizationId", s.id AS "subscriptionId", s.billed_through AS "billedThrough", s.next_period_end AS "nextPeriodEnd"
-       FROM subscriptions s
-      WHERE s.status = 'active' AND s.next_period_end <= now() - $1 * interval '1 millisecond'
-        AND ($2::timestamptz IS NULL OR (s.next_period_end, s.id) > ($2, $3::uuid))
-      ORDER BY s.next_period_end, s.id
-      LIMIT $4`,
+    `SELECT organization_id AS "organizationId", subscription_id AS "subscriptionId", billed_through AS "billedThrough", next_period_end AS "nextPeriodEnd"
+       FROM polaris_due_subscriptions($1, $2::timestamptz, $3::uuid, $4)`,
     [input.settleMs, input.after?.periodEnd ?? null, input.after?.subscriptionId ?? null, input.limit],
   );
   return parseRows('billingCycle.due', dueSchema, rows).map((r) => ({
@@ -111,7 +111,7 @@ async function openPeriod(
   requireOrganizationId(input.organizationId);
   const actor = requireActor(input.actor);
   if (!isUuid(input.subscriptionId)) return undefined;
-  return inTransaction(db, async (tx) => {
+  return withOrg(db, input.organizationId, async (tx) => {
     const { rows } = await tx.query(
       `SELECT ${SUBSCRIPTION_COLUMNS}, s.next_period_end <= now() - $3 * interval '1 millisecond' AS due
          FROM ${SUBSCRIPTIONS_JOINED} WHERE s.organization_id = $1 AND s.id = $2 FOR UPDATE OF s`,
@@ -155,6 +155,7 @@ async function openPeriod(
         actor,
         detail: { periodStart: period.start.toISOString(), periodEnd: period.end.toISOString(), planVersionId: phase.planVersionId },
       });
+      await recordInvoiceNotification(tx, { organizationId: input.organizationId, invoiceId: created.id, type: 'invoice.created' }); // webhooks outbox (issue 12)
     } else {
       const existing = await tx.query('SELECT id FROM invoices WHERE organization_id = $1 AND subscription_id = $2 AND period_start = $3', [
         input.organizationId,
@@ -181,30 +182,29 @@ async function openPeriod(
  * Whose usage a subscription's invoices bill: its customer, that customer's subjects (sorted by
  * code point; empty when it has none) and the subscription's time zone.
  */
-async function partyOf(db: Queryable, organizationId: string, subscriptionId: string): Promise<RatedParty> {
+async function partyOf(db: Transactable, organizationId: string, subscriptionId: string): Promise<RatedParty> {
   requireOrganizationId(organizationId);
   if (!isUuid(subscriptionId)) throw subscriptionNotFound(subscriptionId);
-  const { rows } = await db.query(
+  const { rows } = await withOrg(db, organizationId, (tx) => tx.query(
     `SELECT s.customer_id AS "customerId", s.time_zone AS "timeZone",
             ARRAY(SELECT cs.subject FROM customer_subjects cs
                    WHERE cs.organization_id = s.organization_id AND cs.customer_id = s.customer_id ORDER BY cs.subject COLLATE "C") AS subjects
        FROM subscriptions s WHERE s.organization_id = $1 AND s.id = $2`,
     [organizationId, subscriptionId],
-  );
+  ));
   const party = parseFirstRow('billingCycle.party', partySchema, rows);
   if (!party) throw subscriptionNotFound(subscriptionId);
   return party;
 }
 
 /** Plan versions by id, with their currency and prices (published versions never change). */
-async function ratedVersions(db: Queryable, organizationId: string, versionIds: readonly string[]): Promise<Map<string, RatedVersion>> {
+async function ratedVersions(db: Transactable, organizationId: string, versionIds: readonly string[]): Promise<Map<string, RatedVersion>> {
   requireOrganizationId(organizationId);
   const ids = [...new Set(versionIds)].filter(isUuid);
   if (ids.length === 0) return new Map();
-  const { rows } = await db.query('SELECT v.id, v.currency, v.prices FROM plan_versions v WHERE v.organization_id = $1 AND v.id = ANY($2::uuid[])', [
-    organizationId,
-    ids,
-  ]);
+  const { rows } = await withOrg(db, organizationId, (tx) =>
+    tx.query('SELECT v.id, v.currency, v.prices FROM plan_versions v WHERE v.organization_id = $1 AND v.id = ANY($2::uuid[])', [organizationId, ids]),
+  );
   return new Map(parseRows('billingCycle.versions', versionSchema, rows).map((v) => [v.id, v]));
 }
 
@@ -213,7 +213,11 @@ async function ratedVersions(db: Queryable, organizationId: string, versionIds: 
  * (exactly one): customer_not_found for a customer of another org, failed_precondition
  * `no_active_subscription` when it has none.
  */
-async function activeSubscription(db: Queryable, ref: { organizationId: string; customerId?: string; externalId?: string }): Promise<ActiveSubscription> {
+async function activeSubscription(db: Transactable, ref: { organizationId: string; customerId?: string; externalId?: string }): Promise<ActiveSubscription> {
+  return withOrg(db, ref.organizationId, (tx) => activeSubscriptionIn(tx, ref));
+}
+
+async function activeSubscriptionIn(db: Queryable, ref: { organizationId: string; customerId?: string; externalId?: string }): Promise<ActiveSubscription> {
   // The same lookup and refusals as every customer read (customers.repository.ts).
   const customer = await findCustomer(db, ref);
   const { rows } = await db.query(`SELECT ${SUBSCRIPTION_COLUMNS} FROM ${SUBSCRIPTIONS_JOINED} WHERE s.organization_id = $1 AND s.customer_id = $2 AND s.status = 'active'`, [

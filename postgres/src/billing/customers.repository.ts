@@ -5,15 +5,17 @@ import { z } from 'zod';
 import { isUniqueViolation } from '../pg-errors';
 import type { Queryable } from '../pool';
 import { parseFirstRow, parseRows } from '../rows';
-import { inTransaction, type Transactable } from '../transaction';
+import { withOrg } from '../tenant-scope';
+import type { Transactable } from '../transaction';
 import { requireOrganization } from '../meters/meter-input';
 import { decodePageToken, encodePageToken, pageSize } from '../meters/page-token';
 import type { Customer } from './billing-records';
 import { customerArchived, customerNotFound, email, entityName, externalId, isUuid, subjectList } from './catalog-input';
 import { CUSTOMER_COLUMNS, customerRowSchema } from './catalog-rows';
 
-// The `customers` and `customer_subjects` tables, for one organization at a time: every query is
-// bound to the caller's organization_id, so another tenant's customer is not found, whatever its id.
+// The `customers` and `customer_subjects` tables, for one organization at a time: every function
+// runs under withOrg (row-level security) and every query is also bound to the caller's
+// organization_id, so another tenant's customer is not found, whatever its id.
 
 /** A customer by its id or by its external id: exactly one is set. */
 export interface CustomerRef {
@@ -128,7 +130,7 @@ async function create(db: Transactable, input: CreateCustomerInput): Promise<Cus
   const timeZone = checkTimeZone(input.timeZone?.trim() ? input.timeZone : 'UTC', 'time_zone');
   const requested = input.subjects ?? [];
   const subjects = subjectList(requested, { atLeastOne: false });
-  return inTransaction(db, async (tx) => {
+  return withOrg(db, input.organizationId, async (tx) => {
     await requireOrganization(tx, input.organizationId);
     let created: Customer | undefined;
     try {
@@ -151,19 +153,19 @@ async function create(db: Transactable, input: CreateCustomerInput): Promise<Cus
 }
 
 /** The organization's customer, by id or external id, archived or not. */
-const get = (db: Queryable, ref: CustomerRef): Promise<Customer> => selectCustomer(db, ref, false);
+const get = (db: Transactable, ref: CustomerRef): Promise<Customer> => withOrg(db, ref.organizationId, (tx) => selectCustomer(tx, ref, false));
 
 /** One page of an organization's customers, by external id. */
-async function list(db: Queryable, input: ListCustomersInput): Promise<{ customers: Customer[]; nextPageToken?: string }> {
+async function list(db: Transactable, input: ListCustomersInput): Promise<{ customers: Customer[]; nextPageToken?: string }> {
   requireOrganizationId(input.organizationId);
   const size = pageSize(input.pageSize);
   const after = decodePageToken(input.pageToken);
-  const { rows } = await db.query(
+  const { rows } = await withOrg(db, input.organizationId, (tx) => tx.query(
     `SELECT ${CUSTOMER_COLUMNS} FROM customers c
       WHERE c.organization_id = $1 AND ($2 OR c.status = 'active') AND ($3::text IS NULL OR c.external_id > $3)
       ORDER BY c.external_id LIMIT $4`,
     [input.organizationId, input.includeArchived ?? false, after ?? null, size + 1],
-  );
+  ));
   const found = parseRows('customers.list', customerRowSchema, rows);
   const page = found.slice(0, size);
   const last = page.at(-1);
@@ -184,7 +186,7 @@ async function update(db: Transactable, input: UpdateCustomerInput): Promise<Cus
   const address = input.email === undefined ? undefined : email(input.email);
   const currency = input.currency === undefined ? undefined : checkCurrency(input.currency, 'currency');
   const timeZone = input.timeZone === undefined ? undefined : checkTimeZone(input.timeZone, 'time_zone');
-  return inTransaction(db, async (tx) => {
+  return withOrg(db, input.organizationId, async (tx) => {
     // The lock also orders this against a subscription being created (it locks the customer too).
     const customer = await lockCustomer(tx, input);
     if (customer.status === 'archived') throw customerArchived(customer.externalId);
@@ -212,7 +214,7 @@ async function update(db: Transactable, input: UpdateCustomerInput): Promise<Cus
 
 /** Archives a customer with no active subscription. Its subjects stay mapped. Archiving twice is harmless. */
 async function archive(db: Transactable, ref: CustomerRef): Promise<Customer> {
-  return inTransaction(db, async (tx) => {
+  return withOrg(db, ref.organizationId, async (tx) => {
     const customer = await lockCustomer(tx, ref);
     if (customer.status === 'archived') return customer;
     if (await hasSubscription(tx, customer, true)) {
@@ -231,7 +233,7 @@ async function archive(db: Transactable, ref: CustomerRef): Promise<Customer> {
 /** Maps more subjects to a customer; all or none (see mapSubjects). Subjects it already has are kept. */
 async function addSubjects(db: Transactable, input: CustomerRef & { subjects: readonly string[] }): Promise<Customer> {
   const subjects = subjectList(input.subjects, { atLeastOne: true });
-  return inTransaction(db, async (tx) => {
+  return withOrg(db, input.organizationId, async (tx) => {
     const customer = await lockCustomer(tx, input);
     if (customer.status === 'archived') throw customerArchived(customer.externalId);
     await mapSubjects(tx, customer, subjects, input.subjects);
@@ -242,7 +244,7 @@ async function addSubjects(db: Transactable, input: CustomerRef & { subjects: re
 /** Unmaps subjects from a customer; one it does not have is ignored (removing twice is harmless). */
 async function removeSubjects(db: Transactable, input: CustomerRef & { subjects: readonly string[] }): Promise<Customer> {
   const subjects = subjectList(input.subjects, { atLeastOne: true });
-  return inTransaction(db, async (tx) => {
+  return withOrg(db, input.organizationId, async (tx) => {
     const customer = await lockCustomer(tx, input);
     await tx.query('DELETE FROM customer_subjects WHERE organization_id = $1 AND customer_id = $2 AND subject = ANY($3::text[])', [
       customer.organizationId,
@@ -254,15 +256,15 @@ async function removeSubjects(db: Transactable, input: CustomerRef & { subjects:
 }
 
 /** The customer's subjects, sorted (the rating engine reads usage for these); NOT_FOUND for another org's customer. */
-async function subjectsOf(db: Queryable, organizationId: string, customerId: string): Promise<string[]> {
+async function subjectsOf(db: Transactable, organizationId: string, customerId: string): Promise<string[]> {
   requireOrganizationId(organizationId);
   if (!isUuid(customerId)) throw customerNotFound('customer_id', customerId);
-  const { rows } = await db.query(
+  const { rows } = await withOrg(db, organizationId, (tx) => tx.query(
     `SELECT ARRAY(SELECT cs.subject FROM customer_subjects cs
                    WHERE cs.organization_id = c.organization_id AND cs.customer_id = c.id ORDER BY cs.subject COLLATE "C") AS subjects
        FROM customers c WHERE c.organization_id = $1 AND c.id = $2::uuid`,
     [organizationId, customerId],
-  );
+  ));
   const found = parseFirstRow('customers.subjectsOf', subjectsSchema, rows);
   if (!found) throw customerNotFound('customer_id', customerId);
   return found.subjects;

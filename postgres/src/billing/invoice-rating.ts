@@ -3,12 +3,14 @@ import { requireOrganizationId } from '@polaris/shared/contracts';
 import { z } from 'zod';
 import type { Queryable } from '../pool';
 import { parseFirstRow } from '../rows';
-import { inTransaction, type Transactable } from '../transaction';
+import { withOrg } from '../tenant-scope';
+import type { Transactable } from '../transaction';
 import type { InvoiceLine } from './billing-records';
 import { isUuid } from './catalog-input';
 import { allowedFrom, billingChanged, claimLost, invalidTransition, invoiceNotFound } from './invoice-errors';
 import { recordInvoiceEvent, requireActor } from './invoice-history';
 import { INVOICE_COLUMNS, INVOICE_STATUSES, INVOICES_JOINED, invoiceRowSchema, LINE_RECORDSET, linesAsJson, type InvoiceSummary } from './invoice-rows';
+import { recordInvoiceNotification } from '../notifications/invoice-notifications';
 
 // The rating side of invoices (docs/billing.md, "Rating"): a worker claims a draft, computes it
 // outside any transaction (usage comes over gRPC), then writes the result in one transaction that
@@ -104,9 +106,13 @@ export async function adjustmentBasis(db: Queryable, organizationId: string, sub
  * racing for one invoice exactly one wins. A claim that expired, or that `claimer` already holds,
  * is taken; a live one of someone else's is not.
  */
-async function claim(db: Queryable, input: { organizationId: string; invoiceId: string; claimer: string; ttlMs: number }): Promise<ClaimOutcome> {
+async function claim(db: Transactable, input: { organizationId: string; invoiceId: string; claimer: string; ttlMs: number }): Promise<ClaimOutcome> {
   requireInvoiceRef(input.organizationId, input.invoiceId);
   const claimer = requireClaimer(input.claimer);
+  return withOrg(db, input.organizationId, (tx) => claimIn(tx, input, claimer));
+}
+
+async function claimIn(db: Queryable, input: { organizationId: string; invoiceId: string; ttlMs: number }, claimer: string): Promise<ClaimOutcome> {
   const { rows } = await db.query(
     `WITH claimed AS (
        UPDATE invoices SET claimed_by = $3, claimed_until = now() + $4 * interval '1 millisecond', updated_at = now()
@@ -184,7 +190,7 @@ async function writeComputation(
   requireInvoiceRef(input.organizationId, input.invoiceId);
   const actor = requireActor(input.actor);
   checkComputation(input.computation);
-  return inTransaction(db, async (tx) => {
+  return withOrg(db, input.organizationId, async (tx) => {
     const locked = await lockClaimedDraft(tx, input.organizationId, input.invoiceId, input.claimer, 'recomputed');
     await writeResult(tx, input, locked, input.computation, actor);
     return selectInvoice(tx, input.organizationId, input.invoiceId);
@@ -203,7 +209,7 @@ async function recordRatingFailure(
   requireInvoiceRef(input.organizationId, input.invoiceId);
   const actor = requireActor(input.actor);
   const error = input.error.slice(0, MAX_ERROR_LENGTH) || 'unknown error';
-  return inTransaction(db, async (tx) => {
+  return withOrg(db, input.organizationId, async (tx) => {
     const { rowCount } = await tx.query(
       `UPDATE invoices SET rating_error = $4, claimed_by = NULL, claimed_until = NULL, updated_at = now()
         WHERE organization_id = $1 AND id = $2 AND status = 'draft' AND claimed_by = $3`,
@@ -242,7 +248,7 @@ async function finalize(
   requireInvoiceRef(input.organizationId, input.invoiceId);
   const actor = requireActor(input.actor);
   checkComputation(input.computation);
-  return inTransaction(db, async (tx) => {
+  return withOrg(db, input.organizationId, async (tx) => {
     const { subscriptionId } = await selectInvoice(tx, input.organizationId, input.invoiceId);
     await tx.query('SELECT 1 FROM subscriptions WHERE organization_id = $1 AND id = $2 FOR UPDATE', [input.organizationId, subscriptionId]);
     const locked = await lockClaimedDraft(tx, input.organizationId, input.invoiceId, input.claimer, 'finalized');
@@ -256,6 +262,7 @@ async function finalize(
     );
     const { organizationId, invoiceId } = input;
     await recordInvoiceEvent(tx, { organizationId, invoiceId, action: 'finalized', fromStatus: 'draft', toStatus: 'finalized', actor, detail: { number, total: input.computation.total } });
+    await recordInvoiceNotification(tx, { organizationId, invoiceId, type: 'invoice.finalized' }); // webhooks outbox (issue 12)
     return selectInvoice(tx, input.organizationId, input.invoiceId);
   });
 }
@@ -269,7 +276,7 @@ async function transition(
   requireInvoiceRef(input.organizationId, input.invoiceId);
   const actor = requireActor(input.actor);
   const allowed = allowedFrom(to);
-  return inTransaction(db, async (tx) => {
+  return withOrg(db, input.organizationId, async (tx) => {
     const locked = await lockInvoice(tx, input.organizationId, input.invoiceId);
     if (!allowed.includes(locked.status)) throw invalidTransition(input.invoiceId, locked.status, to);
     const stamp = to === 'paid' ? 'paid_at' : 'voided_at';
@@ -281,6 +288,7 @@ async function transition(
     );
     const { organizationId, invoiceId } = input;
     await recordInvoiceEvent(tx, { organizationId, invoiceId, action: to === 'paid' ? 'paid' : 'voided', fromStatus: locked.status, toStatus: to, actor });
+    await recordInvoiceNotification(tx, { organizationId, invoiceId, type: to === 'paid' ? 'invoice.paid' : 'invoice.voided' }); // webhooks outbox (issue 12)
     return selectInvoice(tx, input.organizationId, input.invoiceId);
   });
 }

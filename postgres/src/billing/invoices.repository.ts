@@ -3,6 +3,8 @@ import { PolarisError } from '@polaris/shared/errors';
 import { z } from 'zod';
 import type { Queryable } from '../pool';
 import { parseRows } from '../rows';
+import { withOrg } from '../tenant-scope';
+import type { Transactable } from '../transaction';
 import { decodePageToken, encodePageToken, pageSize } from '../meters/page-token';
 import type { Invoice, InvoiceStatus } from './billing-records';
 import { isUuid } from './catalog-input';
@@ -12,8 +14,8 @@ import { BASIS_SQL, hashBasis, invoiceRating, selectInvoice } from './invoice-ra
 import { INVOICE_COLUMNS, INVOICE_STATUSES, INVOICES_JOINED, invoiceRowSchema, LINE_COLUMNS, lineRowSchema, type InvoiceSummary } from './invoice-rows';
 
 // The `invoices`, `invoice_lines` and `invoice_events` tables, for one organization at a time:
-// every query is bound to the caller's organization_id, so another tenant's invoice is not found,
-// whatever its id. The rating side (claim, computations, finalization) is invoice-rating.ts.
+// every function runs under withOrg (row-level security) and every query is also bound to the
+// caller's organization_id, so another tenant's invoice is not found, whatever its id. The rating side (claim, computations, finalization) is invoice-rating.ts.
 
 export interface ListInvoicesInput {
   organizationId: string;
@@ -62,9 +64,13 @@ const billedRowSchema = z.object({
 const dueRowSchema = z.object({ organizationId: z.guid(), invoiceId: z.guid(), finalizeAfter: z.date() });
 
 /** The organization's invoice, with its lines (by position) and history (oldest first). */
-async function get(db: Queryable, input: { organizationId: string; invoiceId: string }): Promise<Invoice> {
+async function get(db: Transactable, input: { organizationId: string; invoiceId: string }): Promise<Invoice> {
   requireOrganizationId(input.organizationId);
   if (!isUuid(input.invoiceId)) throw invoiceNotFound(input.invoiceId);
+  return withOrg(db, input.organizationId, (tx) => read(tx, input));
+}
+
+async function read(db: Queryable, input: { organizationId: string; invoiceId: string }): Promise<Invoice> {
   const invoice = await selectInvoice(db, input.organizationId, input.invoiceId);
   const { rows } = await db.query(`SELECT ${LINE_COLUMNS} FROM invoice_lines l WHERE l.organization_id = $1 AND l.invoice_id = $2 ORDER BY l.position`, [
     input.organizationId,
@@ -92,7 +98,7 @@ function statusFilter(value: string | undefined): InvoiceStatus | null {
  * One page of the organization's invoices, newest first, without lines and history (get has
  * them). Keyset pages after the last invoice shown: stable while new invoices are created.
  */
-async function list(db: Queryable, input: ListInvoicesInput): Promise<{ invoices: InvoiceSummary[]; nextPageToken?: string }> {
+async function list(db: Transactable, input: ListInvoicesInput): Promise<{ invoices: InvoiceSummary[]; nextPageToken?: string }> {
   requireOrganizationId(input.organizationId);
   const customerId = optionalUuid(input.customerId, 'customer_id');
   const subscriptionId = optionalUuid(input.subscriptionId, 'subscription_id');
@@ -100,7 +106,7 @@ async function list(db: Queryable, input: ListInvoicesInput): Promise<{ invoices
   const size = pageSize(input.pageSize);
   const after = decodePageToken(input.pageToken);
   if (after !== undefined && !isUuid(after)) throw new PolarisError('invalid_argument', 'invalid_page_token', 'page_token is not a token this listing returned', 'page_token');
-  const { rows } = await db.query(
+  const { rows } = await withOrg(db, input.organizationId, (tx) => tx.query(
     `SELECT ${INVOICE_COLUMNS} FROM ${INVOICES_JOINED}
       WHERE i.organization_id = $1
         AND ($2::uuid IS NULL OR i.customer_id = $2) AND ($3::uuid IS NULL OR i.subscription_id = $3) AND ($4::text IS NULL OR i.status = $4)
@@ -110,7 +116,7 @@ async function list(db: Queryable, input: ListInvoicesInput): Promise<{ invoices
       ORDER BY i.created_at DESC, i.id
       LIMIT $6`,
     [input.organizationId, customerId, subscriptionId, status, after ?? null, size + 1],
-  );
+  ));
   const found = parseRows('invoices.list', invoiceRowSchema, rows);
   const page = found.slice(0, size);
   const last = page.at(-1);
@@ -124,13 +130,13 @@ async function list(db: Queryable, input: ListInvoicesInput): Promise<{ invoices
  * invoice is still a draft is billed by that draft.
  */
 async function billedForPeriod(
-  db: Queryable,
+  db: Transactable,
   input: { organizationId: string; subscriptionId: string; before: Date; since: Date },
 ): Promise<BilledHistory> {
   requireOrganizationId(input.organizationId);
   if (!isUuid(input.subscriptionId)) return { basis: hashBasis(''), periods: [] };
   // One statement, so one snapshot: the basis and the sums can never disagree.
-  const { rows } = await db.query(
+  const { rows } = await withOrg(db, input.organizationId, (tx) => tx.query(
     `WITH basis AS (${BASIS_SQL}),
      billed AS (
        SELECT o.period_start AS start, o.period_end AS "end", o.plan_version_id AS "planVersionId", l.price_key AS "priceKey",
@@ -145,7 +151,7 @@ async function billedForPeriod(
      SELECT basis.basis, billed.* FROM basis LEFT JOIN billed ON true
       ORDER BY billed.start, billed."priceKey"`,
     [input.organizationId, input.subscriptionId, input.before, input.since],
-  );
+  ));
   const parsed = parseRows('invoices.billedForPeriod', billedRowSchema, rows);
   const periods: BilledPeriod[] = [];
   for (const row of parsed) {
@@ -162,19 +168,16 @@ async function billedForPeriod(
 
 /**
  * Drafts whose grace has passed (finalize_after ≤ now), oldest first, after a keyset cursor: the
- * scheduler's query, across organizations (each row names its own).
+ * scheduler's query, across organizations (each row names its own), so through the SECURITY
+ * DEFINER function of migration 006 (ids only; each finalization then runs under withOrg).
  */
 async function dueForFinalization(
   db: Queryable,
   input: { limit: number; after?: { finalizeAfter: Date; invoiceId: string } },
 ): Promise<Array<z.infer<typeof dueRowSchema>>> {
   const { rows } = await db.query(
-    `SELECT i.organization_id AS "organizationId", i.id AS "invoiceId", i.finalize_after AS "finalizeAfter"
-       FROM invoices i
-      WHERE i.status = 'draft' AND i.finalize_after <= now()
-        AND ($1::timestamptz IS NULL OR (i.finalize_after, i.id) > ($1, $2::uuid))
-      ORDER BY i.finalize_after, i.id
-      LIMIT $3`,
+    `SELECT organization_id AS "organizationId", invoice_id AS "invoiceId", finalize_after AS "finalizeAfter"
+       FROM polaris_drafts_due_for_finalization($1::timestamptz, $2::uuid, $3)`,
     [input.after?.finalizeAfter ?? null, input.after?.invoiceId ?? null, input.limit],
   );
   return parseRows('invoices.dueForFinalization', dueRowSchema, rows);

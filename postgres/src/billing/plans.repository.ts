@@ -5,7 +5,8 @@ import { z } from 'zod';
 import { isUniqueViolation } from '../pg-errors';
 import type { Queryable } from '../pool';
 import { parseFirstRow, parseRows } from '../rows';
-import { inTransaction, type Transactable } from '../transaction';
+import { withOrg } from '../tenant-scope';
+import type { Transactable } from '../transaction';
 import { requireOrganization } from '../meters/meter-input';
 import { decodePageToken, encodePageToken, pageSize } from '../meters/page-token';
 import type { Plan, PlanVersion } from './billing-records';
@@ -13,7 +14,8 @@ import { entityName, isUuid, planArchived, planDescription, planKey, versionNumb
 import { PLAN_COLUMNS, planRowSchema, planVersionSchema, VERSION_COLUMNS, VERSIONS_JOINED, type PlanRow } from './catalog-rows';
 import { checkedContent, findPlan, findVersion, requireActiveMeters, versionsOf } from './plan-versions';
 
-// The `plans` and `plan_versions` tables, for one organization at a time. A plan's prices live in
+// The `plans` and `plan_versions` tables, for one organization at a time (every function runs
+// under withOrg: row-level security). A plan's prices live in
 // versions: drafts are edited freely, a published version never changes (a trigger enforces it),
 // and subscriptions take published versions only.
 
@@ -94,7 +96,7 @@ async function create(db: Transactable, input: CreatePlanInput): Promise<Plan> {
   // The pure checks first: a bad price is refused before any round trip.
   checkCurrency(input.currency, 'currency');
   checkPrices(input.prices, 'prices');
-  return inTransaction(db, async (tx) => {
+  return withOrg(db, input.organizationId, async (tx) => {
     await requireOrganization(tx, input.organizationId);
     const content = await checkedContent(tx, input.organizationId, input);
     let plan: PlanRow | undefined;
@@ -117,27 +119,28 @@ async function create(db: Transactable, input: CreatePlanInput): Promise<Plan> {
 }
 
 /** The organization's plan with this key, archived or not, with its versions newest first. */
-async function get(db: Queryable, input: { organizationId: string; key: string }): Promise<Plan> {
-  requireOrganizationId(input.organizationId);
-  return view(db, await findPlan(db, input.organizationId, input.key));
+async function get(db: Transactable, input: { organizationId: string; key: string }): Promise<Plan> {
+  return withOrg(db, input.organizationId, async (tx) => view(tx, await findPlan(tx, input.organizationId, input.key)));
 }
 
 /** One page of an organization's plans, by key, each with its versions. */
-async function list(db: Queryable, input: ListPlansInput): Promise<{ plans: Plan[]; nextPageToken?: string }> {
+async function list(db: Transactable, input: ListPlansInput): Promise<{ plans: Plan[]; nextPageToken?: string }> {
   requireOrganizationId(input.organizationId);
   const size = pageSize(input.pageSize);
   const after = decodePageToken(input.pageToken);
-  const { rows } = await db.query(
-    `SELECT ${PLAN_COLUMNS} FROM plans p
-      WHERE p.organization_id = $1 AND ($2 OR p.status = 'active') AND ($3::text IS NULL OR p.key > $3)
-      ORDER BY p.key LIMIT $4`,
-    [input.organizationId, input.includeArchived ?? false, after ?? null, size + 1],
-  );
-  const found = parseRows('plans.list', planRowSchema, rows);
-  const page = found.slice(0, size);
-  const last = page.at(-1);
-  const plans = await withVersions(db, page);
-  return found.length > size && last ? { plans, nextPageToken: encodePageToken(last.key) } : { plans };
+  return withOrg(db, input.organizationId, async (tx) => {
+    const { rows } = await tx.query(
+      `SELECT ${PLAN_COLUMNS} FROM plans p
+        WHERE p.organization_id = $1 AND ($2 OR p.status = 'active') AND ($3::text IS NULL OR p.key > $3)
+        ORDER BY p.key LIMIT $4`,
+      [input.organizationId, input.includeArchived ?? false, after ?? null, size + 1],
+    );
+    const found = parseRows('plans.list', planRowSchema, rows);
+    const page = found.slice(0, size);
+    const last = page.at(-1);
+    const plans = await withVersions(tx, page);
+    return found.length > size && last ? { plans, nextPageToken: encodePageToken(last.key) } : { plans };
+  });
 }
 
 /** A new draft version (the next number) with the currency and prices given in full. */
@@ -145,7 +148,7 @@ async function createVersion(db: Transactable, input: CreatePlanVersionInput): P
   requireOrganizationId(input.organizationId);
   checkCurrency(input.currency, 'currency');
   checkPrices(input.prices, 'prices');
-  return inTransaction(db, async (tx) => {
+  return withOrg(db, input.organizationId, async (tx) => {
     // Locked: two versions created at once get consecutive numbers, not a unique violation.
     const plan = await findPlan(tx, input.organizationId, input.planKey, { lock: true, field: 'plan_key' });
     if (plan.status === 'archived') throw planArchived(plan.key, 'plan_key');
@@ -173,7 +176,7 @@ async function updateVersion(db: Transactable, input: UpdatePlanVersionInput): P
   const version = versionNumber(input.version, 'version');
   if (input.currency !== undefined) checkCurrency(input.currency, 'currency');
   if (input.prices !== undefined) checkPrices(input.prices, 'prices');
-  return inTransaction(db, async (tx) => {
+  return withOrg(db, input.organizationId, async (tx) => {
     const plan = await findPlan(tx, input.organizationId, input.planKey, { field: 'plan_key' });
     const current = await findVersion(tx, plan, version, { lock: true, field: 'version' });
     if (current.status === 'published') throw published(current);
@@ -201,7 +204,7 @@ async function updateVersion(db: Transactable, input: UpdatePlanVersionInput): P
 async function publishVersion(db: Transactable, ref: PlanVersionRef): Promise<PlanVersion> {
   requireOrganizationId(ref.organizationId);
   const version = versionNumber(ref.version, 'version');
-  return inTransaction(db, async (tx) => {
+  return withOrg(db, ref.organizationId, async (tx) => {
     const plan = await findPlan(tx, ref.organizationId, ref.planKey, { field: 'plan_key' });
     const current = await findVersion(tx, plan, version, { lock: true, field: 'version' });
     if (current.status === 'published') return current;
@@ -226,7 +229,7 @@ async function publishVersion(db: Transactable, ref: PlanVersionRef): Promise<Pl
  */
 async function archive(db: Transactable, input: { organizationId: string; key: string }): Promise<Plan> {
   requireOrganizationId(input.organizationId);
-  return inTransaction(db, async (tx) => {
+  return withOrg(db, input.organizationId, async (tx) => {
     const plan = await findPlan(tx, input.organizationId, input.key, { lock: true });
     if (plan.status === 'archived') return view(tx, plan);
     const { rows } = await tx.query(
@@ -240,11 +243,13 @@ async function archive(db: Transactable, input: { organizationId: string; key: s
 }
 
 /** A version by its id (what a subscription phase or an invoice holds), for the rating engine. */
-async function getVersionById(db: Queryable, organizationId: string, id: string): Promise<PlanVersion> {
+async function getVersionById(db: Transactable, organizationId: string, id: string): Promise<PlanVersion> {
   requireOrganizationId(organizationId);
   const notFound = new PolarisError('not_found', 'plan_version_not_found', `no plan version with id ${JSON.stringify(id.slice(0, 64))} in this organization`, 'plan_version_id');
   if (!isUuid(id)) throw notFound;
-  const { rows } = await db.query(`SELECT ${VERSION_COLUMNS} FROM ${VERSIONS_JOINED} WHERE v.organization_id = $1 AND v.id = $2::uuid`, [organizationId, id]);
+  const { rows } = await withOrg(db, organizationId, (tx) =>
+    tx.query(`SELECT ${VERSION_COLUMNS} FROM ${VERSIONS_JOINED} WHERE v.organization_id = $1 AND v.id = $2::uuid`, [organizationId, id]),
+  );
   const found = parseFirstRow('plans.getVersionById', planVersionSchema, rows);
   if (!found) throw notFound;
   return found;

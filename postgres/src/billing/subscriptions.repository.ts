@@ -4,7 +4,8 @@ import { PolarisError } from '@polaris/shared/errors';
 import { isUniqueViolation } from '../pg-errors';
 import type { Queryable } from '../pool';
 import { parseFirstRow, parseRows } from '../rows';
-import { inTransaction, type Transactable } from '../transaction';
+import { withOrg } from '../tenant-scope';
+import type { Transactable } from '../transaction';
 import { decodePageToken, encodePageToken, pageSize } from '../meters/page-token';
 import type { Customer, PlanVersion, Subscription } from './billing-records';
 import { customerArchived, isUuid, subscriptionNotFound } from './catalog-input';
@@ -121,7 +122,7 @@ async function create(db: Transactable, input: CreateSubscriptionInput): Promise
   const anchor = anchorOf(input.billingAnchor);
   const planVersion = planVersionOf(input.planVersion);
   const startAt = truncateToMinute(validDate(input.startAt, 'start_at') ?? input.now ?? new Date());
-  return inTransaction(db, async (tx) => {
+  return withOrg(db, input.organizationId, async (tx) => {
     // Locked: a currency change of the customer waits for this, and sees the subscription.
     const customer = await lockCustomer(tx, { organizationId: input.organizationId, ...input.customer });
     if (customer.status === 'archived') throw customerArchived(customer.externalId);
@@ -167,7 +168,7 @@ async function create(db: Transactable, input: CreateSubscriptionInput): Promise
 }
 
 /** The organization's subscription with this id. */
-const get = (db: Queryable, ref: SubscriptionRef): Promise<Subscription> => select(db, ref, false);
+const get = (db: Transactable, ref: SubscriptionRef): Promise<Subscription> => withOrg(db, ref.organizationId, (tx) => select(tx, ref, false));
 
 // Keyset pages by (start_at, id): start_at is whole minutes, so a JS Date holds it exactly.
 const encodeAfter = (s: Subscription): string => encodePageToken(`${s.startAt.getTime()}:${s.id}`);
@@ -182,22 +183,24 @@ function decodeAfter(token: string | undefined): { startAt: Date; id: string } |
 }
 
 /** One page of an organization's subscriptions (or one customer's), oldest start first. */
-async function list(db: Queryable, input: ListSubscriptionsInput): Promise<{ subscriptions: Subscription[]; nextPageToken?: string }> {
+async function list(db: Transactable, input: ListSubscriptionsInput): Promise<{ subscriptions: Subscription[]; nextPageToken?: string }> {
   requireOrganizationId(input.organizationId);
   const size = pageSize(input.pageSize);
   const after = decodeAfter(input.pageToken);
-  const customerId = input.customerId ? (await customers.get(db, { organizationId: input.organizationId, customerId: input.customerId })).id : null;
-  const { rows } = await db.query(
-    `SELECT ${SUBSCRIPTION_COLUMNS} FROM ${SUBSCRIPTIONS_JOINED}
-      WHERE s.organization_id = $1 AND ($2::uuid IS NULL OR s.customer_id = $2)
-        AND ($3::timestamptz IS NULL OR (s.start_at, s.id) > ($3, $4::uuid))
-      ORDER BY s.start_at, s.id LIMIT $5`,
-    [input.organizationId, customerId, after?.startAt ?? null, after?.id ?? null, size + 1],
-  );
-  const found = parseRows('subscriptions.list', subscriptionRowSchema, rows);
-  const page = await withPhases(db, found.slice(0, size));
-  const last = page.at(-1);
-  return found.length > size && last ? { subscriptions: page, nextPageToken: encodeAfter(last) } : { subscriptions: page };
+  return withOrg(db, input.organizationId, async (tx) => {
+    const customerId = input.customerId ? (await customers.get(tx, { organizationId: input.organizationId, customerId: input.customerId })).id : null;
+    const { rows } = await tx.query(
+      `SELECT ${SUBSCRIPTION_COLUMNS} FROM ${SUBSCRIPTIONS_JOINED}
+        WHERE s.organization_id = $1 AND ($2::uuid IS NULL OR s.customer_id = $2)
+          AND ($3::timestamptz IS NULL OR (s.start_at, s.id) > ($3, $4::uuid))
+        ORDER BY s.start_at, s.id LIMIT $5`,
+      [input.organizationId, customerId, after?.startAt ?? null, after?.id ?? null, size + 1],
+    );
+    const found = parseRows('subscriptions.list', subscriptionRowSchema, rows);
+    const page = await withPhases(tx, found.slice(0, size));
+    const last = page.at(-1);
+    return found.length > size && last ? { subscriptions: page, nextPageToken: encodeAfter(last) } : { subscriptions: page };
+  });
 }
 
 function requireNotCanceled(s: Subscription): void {
@@ -222,7 +225,7 @@ async function changePlan(db: Transactable, input: ChangeSubscriptionPlanInput):
   const planVersion = planVersionOf(input.planVersion);
   const effectiveAt = validDate(input.effectiveAt, 'effective_at');
   const now = input.now ?? new Date();
-  return inTransaction(db, async (tx) => {
+  return withOrg(db, input.organizationId, async (tx) => {
     const subscription = await select(tx, input, true);
     requireNotCanceled(subscription);
     const boundary = nextBoundary(subscription, now);
@@ -263,7 +266,7 @@ async function changePlan(db: Transactable, input: ChangeSubscriptionPlanInput):
 async function cancel(db: Transactable, input: SubscriptionRef & { now?: Date }): Promise<Subscription> {
   requireOrganizationId(input.organizationId);
   const now = input.now ?? new Date();
-  return inTransaction(db, async (tx) => {
+  return withOrg(db, input.organizationId, async (tx) => {
     const subscription = await select(tx, input, true);
     if (subscription.status === 'canceled' || subscription.cancelAt !== undefined) return subscription;
     const cancelAt = currentPeriod(subscription, now).end;

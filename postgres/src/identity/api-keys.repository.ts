@@ -3,6 +3,8 @@ import { z } from 'zod';
 import { isUniqueViolation } from '../pg-errors';
 import type { Queryable } from '../pool';
 import { parseFirstRow, parseRows } from '../rows';
+import { withOrg } from '../tenant-scope';
+import type { Transactable } from '../transaction';
 import { requireEntityName } from './entity-name';
 import type { Organization } from './organizations.repository';
 
@@ -38,6 +40,11 @@ const withOrganizationSchema = apiKeySchema
     organization: { id: apiKey.organizationId, slug: organizationSlug, name: organizationName, createdAt: organizationCreatedAt },
   }));
 
+// Tenant isolation (migration 006): `list`, `findActiveByHash` and `revokeAllOf` run under withOrg;
+// `create` runs in its caller's (apiKeyManagement's withOrg, or the operator's owner connection);
+// `findByPrefix` and `revoke` by id are the operator CLI's, whose owner connection sees every
+// organization (a service calling them sees no key at all).
+
 /** Creates a key; the secret is in the result once and never stored (only its sha256 is). */
 async function create(
   db: Queryable,
@@ -62,8 +69,10 @@ async function create(
 }
 
 /** An organization's keys, revoked ones included, oldest first. */
-async function list(db: Queryable, organizationId: string): Promise<ApiKey[]> {
-  const { rows } = await db.query(`SELECT ${COLUMNS} FROM api_keys k WHERE k.org_id = $1 ORDER BY k.created_at, k.prefix`, [organizationId]);
+async function list(db: Transactable, organizationId: string): Promise<ApiKey[]> {
+  const { rows } = await withOrg(db, organizationId, (tx) =>
+    tx.query(`SELECT ${COLUMNS} FROM api_keys k WHERE k.org_id = $1 ORDER BY k.created_at, k.prefix`, [organizationId]),
+  );
   return parseRows('apiKeys.list', apiKeySchema, rows);
 }
 
@@ -73,9 +82,18 @@ async function findByPrefix(db: Queryable, prefix: string): Promise<ApiKeyWithOr
   return parseFirstRow('apiKeys.findByPrefix', withOrganizationSchema, rows);
 }
 
-/** The key whose sha256 matches, if it exists and is not revoked. Keyed only by the credential. */
-async function findActiveByHash(db: Queryable, sha256: Buffer): Promise<ApiKeyWithOrganization | undefined> {
-  const { rows } = await db.query(`${WITH_ORGANIZATION} WHERE k.secret_sha256 = $1 AND k.revoked_at IS NULL`, [sha256]);
+const holderSchema = z.object({ apiKeyId: z.guid(), organizationId: z.guid() });
+
+/**
+ * The key whose sha256 matches, if it exists and is not revoked. Keyed only by the credential: no
+ * organization is known yet, so its id and organization come from the SECURITY DEFINER function
+ * of migration 006, and the key and organization are then read under withOrg.
+ */
+async function findActiveByHash(db: Transactable, sha256: Buffer): Promise<ApiKeyWithOrganization | undefined> {
+  const { rows: holders } = await db.query('SELECT api_key_id AS "apiKeyId", organization_id AS "organizationId" FROM polaris_active_api_key($1)', [sha256]);
+  const holder = parseFirstRow('apiKeys.holderOfHash', holderSchema, holders);
+  if (!holder) return undefined;
+  const { rows } = await withOrg(db, holder.organizationId, (tx) => tx.query(`${WITH_ORGANIZATION} WHERE k.id = $1 AND k.revoked_at IS NULL`, [holder.apiKeyId]));
   return parseFirstRow('apiKeys.findActiveByHash', withOrganizationSchema, rows);
 }
 
@@ -96,8 +114,8 @@ async function revoke(db: Queryable, id: string): Promise<{ revokedAt: Date; alr
 }
 
 /** Revokes every live key of an organization; returns how many were live. */
-async function revokeAllOf(db: Queryable, organizationId: string): Promise<number> {
-  const result = await db.query('UPDATE api_keys SET revoked_at = now() WHERE org_id = $1 AND revoked_at IS NULL', [organizationId]);
+async function revokeAllOf(db: Transactable, organizationId: string): Promise<number> {
+  const result = await withOrg(db, organizationId, (tx) => tx.query('UPDATE api_keys SET revoked_at = now() WHERE org_id = $1 AND revoked_at IS NULL', [organizationId]));
   return result.rowCount ?? 0;
 }
 

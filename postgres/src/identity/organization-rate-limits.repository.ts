@@ -1,7 +1,8 @@
 import { PolarisError } from '@polaris/shared/errors';
 import { z } from 'zod';
-import type { Queryable } from '../pool';
 import { parseFirstRow } from '../rows';
+import { withOrg } from '../tenant-scope';
+import type { Transactable } from '../transaction';
 
 /**
  * An organization's own limit on the events it sends to the collector: `eventsPerSecond` on
@@ -34,28 +35,28 @@ function checkLimit(input: { eventsPerSecond: number; burst: number }): void {
   }
 }
 
-async function find(db: Queryable, organizationId: string): Promise<OrganizationRateLimit | undefined> {
-  const { rows } = await db.query(`SELECT ${COLUMNS} FROM organization_rate_limits WHERE organization_id = $1::uuid`, [organizationId]);
+async function find(db: Transactable, organizationId: string): Promise<OrganizationRateLimit | undefined> {
+  const { rows } = await withOrg(db, organizationId, (tx) => tx.query(`SELECT ${COLUMNS} FROM organization_rate_limits WHERE organization_id = $1::uuid`, [organizationId]));
   return parseFirstRow('organizationRateLimits.find', organizationRateLimitSchema, rows);
 }
 
 /** Sets (or replaces) an organization's limit. */
-async function set(db: Queryable, organizationId: string, input: { eventsPerSecond: number; burst: number }): Promise<OrganizationRateLimit> {
+async function set(db: Transactable, organizationId: string, input: { eventsPerSecond: number; burst: number }): Promise<OrganizationRateLimit> {
   checkLimit(input);
-  const { rows } = await db.query(
+  const { rows } = await withOrg(db, organizationId, (tx) => tx.query(
     `INSERT INTO organization_rate_limits (organization_id, events_per_second, burst) VALUES ($1::uuid, $2, $3)
      ON CONFLICT (organization_id) DO UPDATE SET events_per_second = EXCLUDED.events_per_second, burst = EXCLUDED.burst, updated_at = now()
      RETURNING ${COLUMNS}`,
     [organizationId, input.eventsPerSecond, input.burst],
-  );
+  ));
   const stored = parseFirstRow('organizationRateLimits.set', organizationRateLimitSchema, rows);
   if (!stored) throw new Error('INSERT … RETURNING returned no row');
   return stored;
 }
 
 /** Removes an organization's limit (it gets the default again); false when it had none. */
-async function clear(db: Queryable, organizationId: string): Promise<boolean> {
-  const { rowCount } = await db.query('DELETE FROM organization_rate_limits WHERE organization_id = $1::uuid', [organizationId]);
+async function clear(db: Transactable, organizationId: string): Promise<boolean> {
+  const { rowCount } = await withOrg(db, organizationId, (tx) => tx.query('DELETE FROM organization_rate_limits WHERE organization_id = $1::uuid', [organizationId]));
   return (rowCount ?? 0) > 0;
 }
 

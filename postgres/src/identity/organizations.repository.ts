@@ -3,6 +3,8 @@ import { z } from 'zod';
 import { isUniqueViolation } from '../pg-errors';
 import type { Queryable } from '../pool';
 import { parseFirstRow, parseRows } from '../rows';
+import { withOrg } from '../tenant-scope';
+import type { Transactable } from '../transaction';
 import { requireEntityName } from './entity-name';
 import { SLUG_PATTERN, slugify } from './organization-slug';
 
@@ -46,9 +48,9 @@ async function create(db: Queryable, input: { name: string; slug?: string }): Pr
   }
 }
 
-/** `id` must be a UUID (callers check it: a malformed id is their bug, and fails the cast here). */
-async function findById(db: Queryable, id: string): Promise<Organization | undefined> {
-  const { rows } = await db.query(`SELECT ${COLUMNS} FROM organizations WHERE id = $1::uuid`, [id]);
+/** `id` must be a UUID (invalid_organization_id otherwise). Under withOrg: a service sees its own organization only. */
+async function findById(db: Transactable, id: string): Promise<Organization | undefined> {
+  const { rows } = await withOrg(db, id, (tx) => tx.query(`SELECT ${COLUMNS} FROM organizations WHERE id = $1::uuid`, [id]));
   return parseFirstRow('organizations.findById', organizationSchema, rows);
 }
 
@@ -63,5 +65,9 @@ async function list(db: Queryable): Promise<Organization[]> {
   return parseRows('organizations.list', organizationSchema, rows);
 }
 
-/** The `organizations` table: the only code that reads or writes it. */
+/**
+ * The `organizations` table: the only code that reads or writes it. `create`, `findBySlug` and
+ * `list` are the operator CLI's (its owner connection sees every organization; the services' role
+ * may not write the table and sees only the organization of its withOrg).
+ */
 export const organizations = { create, findById, findBySlug, list };

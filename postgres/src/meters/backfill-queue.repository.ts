@@ -2,16 +2,20 @@ import { PolarisError } from '@polaris/shared/errors';
 import { z } from 'zod';
 import type { Queryable } from '../pool';
 import { parseFirstRow, parseRows } from '../rows';
+import { withOrg } from '../tenant-scope';
 import { inTransaction, type Transactable } from '../transaction';
 import { replaceSegments } from './backfill-segments';
 import { requireRunId } from './backfill-runs.repository';
 import { bumpCatalogRevision, retireVersions } from './catalog-changes';
 import { CATALOG_VERSION_COLUMNS, catalogVersionSchema, requireInstanceId, type CatalogVersion } from './meter-catalog.repository';
 import { backfillRunSchema, RUN_COLUMNS, RUNS_JOINED, segmentsSchema, type BackfillRun } from './meter-records';
+import { recordBackfillCompleted } from './backfill-completed-event';
 
 // The sink-worker's side of the backfill queue: claim a run, report progress (which keeps the
-// claim), complete or fail it. Not scoped to one organization; runs are addressed by id and the
-// worker that claimed them.
+// claim), complete or fail it. The queue spans organizations and runs are addressed by id and the
+// worker that claimed them, so which run (and whose) comes from the SECURITY DEFINER functions of
+// migration 006 (polaris_next_backfill_candidate, polaris_backfill_run_organization); the work on
+// the run then happens under withOrg of its organization.
 
 export interface BackfillQueueSettings {
   /** How long a claim lasts without a progress report. */
@@ -39,6 +43,7 @@ const candidateSchema = z.object({
   toMs: z.string().nullable(),
 });
 const idSchema = z.object({ id: z.string() });
+const pickedSchema = z.object({ runId: z.string(), organizationId: z.guid() });
 
 const MAX_ERROR_LENGTH = 2000;
 const notClaimed = (runId: string, workerId: string, state: string | undefined) =>
@@ -57,6 +62,14 @@ export function requireCount(value: number, field: string): number {
   return value;
 }
 
+const runOrganizationSchema = z.object({ organizationId: z.guid().nullable() });
+
+/** Whose run this is (the worker reports by run id alone), through migration 006's SECURITY DEFINER function. */
+async function organizationOfRun(db: Queryable, runId: string): Promise<string | undefined> {
+  const { rows } = await db.query('SELECT polaris_backfill_run_organization($1::bigint) AS "organizationId"', [runId]);
+  return parseFirstRow('backfillQueue.organizationOfRun', runOrganizationSchema, rows)?.organizationId ?? undefined;
+}
+
 async function runById(tx: Queryable, runId: string): Promise<BackfillRun | undefined> {
   const { rows } = await tx.query(`SELECT ${RUN_COLUMNS} FROM ${RUNS_JOINED} WHERE r.id = $1::bigint`, [runId]);
   return parseFirstRow('backfillQueue.run', backfillRunSchema, rows);
@@ -73,27 +86,30 @@ async function catalogVersion(tx: Queryable, versionId: string): Promise<Catalog
 }
 
 /**
- * The oldest run that may start, or whose worker stopped reporting, locked. A run may start only
- * when every sink lease (expired less than leaseGraceMs ago included) holds its version's catalog
- * revision or a later one: a sink on an older catalog could still store events without the
- * version, after the backfill has read past them. SKIP LOCKED: workers never wait on each other.
+ * The oldest run that may start, or whose worker stopped reporting, locked for the rest of the
+ * transaction. A run may start only when every sink lease (expired less than leaseGraceMs ago
+ * included) holds its version's catalog revision or a later one: a sink on an older catalog could
+ * still store events without the version, after the backfill has read past them. SKIP LOCKED:
+ * workers never wait on each other. Across organizations, so the choice and the lock are the
+ * SECURITY DEFINER function's; the run's details are read under withOrg of its organization.
  */
 async function nextCandidate(tx: Queryable, settings: BackfillQueueSettings): Promise<z.infer<typeof candidateSchema> | undefined> {
-  const { rows } = await tx.query(
-    `SELECT r.id::text AS id, r.organization_id AS "organizationId", r.meter_version_id::text AS "meterVersionId", r.state, r.attempts,
-            r.claimed_by AS "claimedBy", r.from_ms::text AS "fromMs", r.to_ms::text AS "toMs"
-       FROM ${RUNS_JOINED}
-      WHERE (r.state = 'queued' OR (r.state = 'running' AND r.claimed_until < now()))
-        AND m.status = 'active' AND v.state <> 'retired'
-        AND NOT EXISTS (
-          SELECT 1 FROM sink_catalog_leases l
-           WHERE l.revision < v.catalog_revision AND l.expires_at > now() - $1 * interval '1 millisecond')
-      ORDER BY r.id
-      LIMIT 1
-      FOR UPDATE OF r SKIP LOCKED`,
-    [settings.leaseGraceMs],
+  const { rows: next } = await tx.query('SELECT run_id::text AS "runId", organization_id AS "organizationId" FROM polaris_next_backfill_candidate($1)', [
+    settings.leaseGraceMs,
+  ]);
+  const picked = parseFirstRow('backfillQueue.next', pickedSchema, next);
+  if (!picked) return undefined;
+  const { rows } = await withOrg(tx, picked.organizationId, (scoped) =>
+    scoped.query(
+      `SELECT r.id::text AS id, r.organization_id AS "organizationId", r.meter_version_id::text AS "meterVersionId", r.state, r.attempts,
+              r.claimed_by AS "claimedBy", r.from_ms::text AS "fromMs", r.to_ms::text AS "toMs"
+         FROM meter_backfill_runs r WHERE r.id = $1::bigint`,
+      [picked.runId],
+    ),
   );
-  return parseFirstRow('backfillQueue.next', candidateSchema, rows);
+  const candidate = parseFirstRow('backfillQueue.candidate', candidateSchema, rows);
+  if (!candidate) throw new Error(`backfill run ${picked.runId} vanished while locked`);
+  return candidate;
 }
 
 /**
@@ -107,40 +123,51 @@ async function claim(db: Transactable, input: { workerId: string }, settings: Ba
     for (;;) {
       const candidate = await nextCandidate(tx, settings);
       if (!candidate) return undefined;
-      let runId = candidate.id;
-      const claimed = [workerId, settings.claimTtlMs];
-      if (candidate.state === 'queued') {
-        await tx.query(
-          `UPDATE meter_backfill_runs SET state = 'running', claimed_by = $2, claimed_until = now() + $3 * interval '1 millisecond',
-                  started_at = now(), updated_at = now()
-            WHERE id = $1`,
-          [runId, ...claimed],
-        );
-      } else if (candidate.attempts >= settings.maxAttempts) {
-        await tx.query(
-          `UPDATE meter_backfill_runs SET state = 'failed', error = $2, finished_at = now(), updated_at = now() WHERE id = $1`,
-          [runId, `gave up after ${candidate.attempts} attempts whose workers stopped reporting (last: ${candidate.claimedBy ?? '?'}); start the backfill again`],
-        );
-        continue;
-      } else {
-        const { rows } = await tx.query(
-          `INSERT INTO meter_backfill_runs (organization_id, meter_version_id, from_ms, to_ms, state, claimed_by, claimed_until, attempts, started_at)
-           VALUES ($1, $2, $3, $4, 'running', $5, now() + $6 * interval '1 millisecond', $7, now()) RETURNING id::text AS id`,
-          [candidate.organizationId, candidate.meterVersionId, candidate.fromMs, candidate.toMs, ...claimed, candidate.attempts + 1],
-        );
-        const fresh = parseFirstRow('backfillQueue.retry', idSchema, rows);
-        if (!fresh) throw new Error('INSERT … RETURNING returned no row');
-        await tx.query(
-          `UPDATE meter_backfill_runs SET state = 'superseded', superseded_by = $2, error = $3, finished_at = now(), updated_at = now() WHERE id = $1`,
-          [runId, fresh.id, `worker ${candidate.claimedBy ?? '?'} stopped reporting; run ${fresh.id} took over`],
-        );
-        runId = fresh.id;
-      }
-      const run = await runById(tx, runId);
-      if (!run) throw new Error(`backfill run ${runId} vanished while claimed`);
-      return { run, version: await catalogVersion(tx, candidate.meterVersionId), claimTtlMs: settings.claimTtlMs };
+      const outcome = await withOrg(tx, candidate.organizationId, (scoped) => claimCandidate(scoped, candidate, workerId, settings));
+      if (outcome) return outcome;
     }
   });
+}
+
+/** Claims a locked candidate for `workerId`, under withOrg of its organization; undefined when it failed instead (too many attempts). */
+async function claimCandidate(
+  tx: Queryable,
+  candidate: z.infer<typeof candidateSchema>,
+  workerId: string,
+  settings: BackfillQueueSettings,
+): Promise<ClaimedBackfill | undefined> {
+  let runId = candidate.id;
+  const claimed = [workerId, settings.claimTtlMs];
+  if (candidate.state === 'queued') {
+    await tx.query(
+      `UPDATE meter_backfill_runs SET state = 'running', claimed_by = $2, claimed_until = now() + $3 * interval '1 millisecond',
+              started_at = now(), updated_at = now()
+        WHERE id = $1`,
+      [runId, ...claimed],
+    );
+  } else if (candidate.attempts >= settings.maxAttempts) {
+    await tx.query(
+      `UPDATE meter_backfill_runs SET state = 'failed', error = $2, finished_at = now(), updated_at = now() WHERE id = $1`,
+      [runId, `gave up after ${candidate.attempts} attempts whose workers stopped reporting (last: ${candidate.claimedBy ?? '?'}); start the backfill again`],
+    );
+    return undefined;
+  } else {
+    const { rows } = await tx.query(
+      `INSERT INTO meter_backfill_runs (organization_id, meter_version_id, from_ms, to_ms, state, claimed_by, claimed_until, attempts, started_at)
+       VALUES ($1, $2, $3, $4, 'running', $5, now() + $6 * interval '1 millisecond', $7, now()) RETURNING id::text AS id`,
+      [candidate.organizationId, candidate.meterVersionId, candidate.fromMs, candidate.toMs, ...claimed, candidate.attempts + 1],
+    );
+    const fresh = parseFirstRow('backfillQueue.retry', idSchema, rows);
+    if (!fresh) throw new Error('INSERT … RETURNING returned no row');
+    await tx.query(
+      `UPDATE meter_backfill_runs SET state = 'superseded', superseded_by = $2, error = $3, finished_at = now(), updated_at = now() WHERE id = $1`,
+      [runId, fresh.id, `worker ${candidate.claimedBy ?? '?'} stopped reporting; run ${fresh.id} took over`],
+    );
+    runId = fresh.id;
+  }
+  const run = await runById(tx, runId);
+  if (!run) throw new Error(`backfill run ${runId} vanished while claimed`);
+  return { run, version: await catalogVersion(tx, candidate.meterVersionId), claimTtlMs: settings.claimTtlMs };
 }
 
 /**
@@ -148,16 +175,22 @@ async function claim(db: Transactable, input: { workerId: string }, settings: Ba
  * worker (superseded, its meter archived or redefined): the worker must stop.
  */
 async function reportProgress(
-  db: Queryable,
+  db: Transactable,
   input: { runId: string; workerId: string; eventsDone: number; eventsTotal: number },
   settings: Pick<BackfillQueueSettings, 'claimTtlMs'>,
 ): Promise<{ cancelled: boolean }> {
   const runId = requireRunId(input.runId);
   const workerId = requireInstanceId(input.workerId, 'worker_id');
-  const result = await db.query(
-    `UPDATE meter_backfill_runs SET events_done = $3, events_total = $4, claimed_until = now() + $5 * interval '1 millisecond', updated_at = now()
-      WHERE id = $1::bigint AND state = 'running' AND claimed_by = $2`,
-    [runId, workerId, requireCount(input.eventsDone, 'events_done'), requireCount(input.eventsTotal, 'events_total'), settings.claimTtlMs],
+  const eventsDone = requireCount(input.eventsDone, 'events_done');
+  const eventsTotal = requireCount(input.eventsTotal, 'events_total');
+  const organizationId = await organizationOfRun(db, runId);
+  if (!organizationId) return { cancelled: true };
+  const result = await withOrg(db, organizationId, (tx) =>
+    tx.query(
+      `UPDATE meter_backfill_runs SET events_done = $3, events_total = $4, claimed_until = now() + $5 * interval '1 millisecond', updated_at = now()
+        WHERE id = $1::bigint AND state = 'running' AND claimed_by = $2`,
+      [runId, workerId, eventsDone, eventsTotal, settings.claimTtlMs],
+    ),
   );
   return { cancelled: (result.rowCount ?? 0) === 0 };
 }
@@ -182,7 +215,9 @@ async function complete(db: Transactable, input: { runId: string; workerId: stri
   const runId = requireRunId(input.runId);
   const workerId = requireInstanceId(input.workerId, 'worker_id');
   const eventsDone = requireCount(input.eventsDone, 'events_done');
-  return inTransaction(db, async (tx) => {
+  const organizationId = await organizationOfRun(db, runId);
+  if (!organizationId) throw notClaimed(runId, workerId, undefined);
+  return withOrg(db, organizationId, async (tx) => {
     // The meter first, as every change to a meter locks it first: no deadlock with an update.
     const { rows: owner } = await tx.query(
       `SELECT v.meter_id AS id FROM meter_backfill_runs r JOIN meter_versions v ON v.id = r.meter_version_id WHERE r.id = $1::bigint`,
@@ -225,23 +260,29 @@ async function complete(db: Transactable, input: { runId: string; workerId: stri
     );
     const run = await runById(tx, runId);
     if (!run) throw new Error(`backfill run ${runId} vanished while locked`);
+    // The notification outbox, in this transaction: one meter.backfill_completed per completed run.
+    await recordBackfillCompleted(tx, run);
     return run;
   });
 }
 
 /** Fails a run with the worker's reason; StartBackfill can try again. */
-async function fail(db: Queryable, input: { runId: string; workerId: string; error: string }): Promise<BackfillRun> {
+async function fail(db: Transactable, input: { runId: string; workerId: string; error: string }): Promise<BackfillRun> {
   const runId = requireRunId(input.runId);
   const workerId = requireInstanceId(input.workerId, 'worker_id');
   const error = input.error.trim().slice(0, MAX_ERROR_LENGTH) || 'the backfill failed (no reason given)';
-  const result = await db.query(
-    `UPDATE meter_backfill_runs SET state = 'failed', error = $3, claimed_until = NULL, finished_at = now(), updated_at = now()
-      WHERE id = $1::bigint AND state = 'running' AND claimed_by = $2`,
-    [runId, workerId, error],
-  );
-  const run = await runById(db, runId);
-  if ((result.rowCount ?? 0) === 0 || !run) throw notClaimed(runId, workerId, run?.state);
-  return run;
+  const organizationId = await organizationOfRun(db, runId);
+  if (!organizationId) throw notClaimed(runId, workerId, undefined);
+  return withOrg(db, organizationId, async (tx) => {
+    const result = await tx.query(
+      `UPDATE meter_backfill_runs SET state = 'failed', error = $3, claimed_until = NULL, finished_at = now(), updated_at = now()
+        WHERE id = $1::bigint AND state = 'running' AND claimed_by = $2`,
+      [runId, workerId, error],
+    );
+    const run = await runById(tx, runId);
+    if ((result.rowCount ?? 0) === 0 || !run) throw notClaimed(runId, workerId, run?.state);
+    return run;
+  });
 }
 
 /** The backfill queue as sink-workers work it. */

@@ -3,7 +3,8 @@ import { requireOrganizationId } from '@polaris/shared/contracts';
 import { z } from 'zod';
 import type { Queryable } from '../pool';
 import { parseFirstRow } from '../rows';
-import { inTransaction, type Transactable } from '../transaction';
+import { withOrg } from '../tenant-scope';
+import type { Transactable } from '../transaction';
 import { backfillRange } from './backfill-range';
 import { meterArchived } from './meter-input';
 import { backfillRunSchema, RUN_COLUMNS, RUNS_JOINED, type BackfillRun } from './meter-records';
@@ -39,7 +40,7 @@ export async function findRun(db: Queryable, organizationId: string, runId: stri
 async function start(db: Transactable, input: { organizationId: string; slug: string; from?: Date; to?: Date }): Promise<BackfillRun> {
   requireOrganizationId(input.organizationId);
   const { fromMs, toMs } = backfillRange(input.from, input.to);
-  return inTransaction(db, async (tx) => {
+  return withOrg(db, input.organizationId, async (tx) => {
     const meter = await lockMeter(tx, input.organizationId, input.slug);
     if (meter.status === 'archived') throw meterArchived(meter.slug);
     const [version] = await liveVersions(tx, meter);
@@ -69,9 +70,10 @@ async function start(db: Transactable, input: { organizationId: string; slug: st
 }
 
 /** A run by id, only within the caller's organization. */
-async function get(db: Queryable, input: { organizationId: string; runId: string }): Promise<BackfillRun> {
+async function get(db: Transactable, input: { organizationId: string; runId: string }): Promise<BackfillRun> {
   requireOrganizationId(input.organizationId);
-  const run = await findRun(db, input.organizationId, requireRunId(input.runId));
+  const runId = requireRunId(input.runId);
+  const run = await withOrg(db, input.organizationId, (tx) => findRun(tx, input.organizationId, runId));
   if (!run) throw runNotFound();
   return run;
 }

@@ -8,6 +8,8 @@ import { meterVersionSchema } from './meter-records';
 // What every sink loads: the live meter versions of all organizations, at one catalog revision,
 // and the lease that tells backfills which revision each storing sink holds (docs/meters.md,
 // "Catalog revisions, leases and backfill"). Not scoped to one organization: the sink-worker's.
+// The versions come through polaris_meter_catalog_versions() (migration 006), the only read of
+// tenant rows here; leases and the revision are not tenant data.
 
 /** A version the sinks extract. */
 export const catalogVersionSchema = z.object({
@@ -60,11 +62,11 @@ async function sync(
     const { rows: revisionRows } = await tx.query('SELECT revision::text AS revision FROM meter_catalog_revision FOR SHARE');
     const current = parseFirstRow('meterCatalog.revision', revisionSchema, revisionRows);
     if (!current) throw new Error('meter_catalog_revision has no row: was the meters migration applied?');
+    // Every organization's versions: through the SECURITY DEFINER function of migration 006.
     const { rows } = await tx.query(
-      `SELECT ${CATALOG_VERSION_COLUMNS}
-         FROM meter_versions v JOIN meters m ON m.id = v.meter_id AND m.organization_id = v.organization_id
-        WHERE m.status = 'active' AND v.state IN ('backfilling', 'ready')
-        ORDER BY v.id`,
+      `SELECT organization_id AS "organizationId", meter_slug AS "meterSlug", meter_version_id::text AS "meterVersionId",
+              catalog_revision::text AS "catalogRevision", definition
+         FROM polaris_meter_catalog_versions()`,
     );
     const versions = parseRows('meterCatalog.versions', catalogVersionSchema, rows);
     if (input.takeLease) {

@@ -5,7 +5,8 @@ import { z } from 'zod';
 import { isUniqueViolation } from '../pg-errors';
 import type { Queryable } from '../pool';
 import { parseFirstRow, parseRows } from '../rows';
-import { inTransaction, type Transactable } from '../transaction';
+import { withOrg } from '../tenant-scope';
+import type { Transactable } from '../transaction';
 import { backfillRange } from './backfill-range';
 import { bumpCatalogRevision, endActiveRuns, retireVersions } from './catalog-changes';
 import { isPossibleSlug, meterArchived, meterDescription, meterName, meterNotFound, requireOrganization } from './meter-input';
@@ -107,7 +108,7 @@ async function create(db: Transactable, input: CreateMeterInput): Promise<Meter>
   const description = meterDescription(input.description ?? '');
   const definition = storable(input.definition);
   const { fromMs } = backfillRange(input.backfillFrom, undefined, { from: 'backfill_from', to: 'backfill_from' });
-  return inTransaction(db, async (tx) => {
+  return withOrg(db, input.organizationId, async (tx) => {
     await requireOrganization(tx, input.organizationId);
     let meter: MeterRow | undefined;
     try {
@@ -140,7 +141,7 @@ async function update(db: Transactable, input: UpdateMeterInput): Promise<Meter>
   const name = input.name === undefined ? undefined : meterName(input.name);
   const description = input.description === undefined ? undefined : meterDescription(input.description);
   const definition = input.definition === undefined ? undefined : storable(input.definition);
-  return inTransaction(db, async (tx) => {
+  return withOrg(db, input.organizationId, async (tx) => {
     let meter = await lockMeter(tx, input.organizationId, input.slug);
     if (meter.status === 'archived') throw meterArchived(meter.slug);
     let changed = false;
@@ -189,7 +190,7 @@ async function redefine(tx: Queryable, meter: MeterRow, definition: MeterDefinit
  * end. Stored usage stays. Archiving twice is harmless.
  */
 async function archive(db: Transactable, input: { organizationId: string; slug: string }): Promise<Meter> {
-  return inTransaction(db, async (tx) => {
+  return withOrg(db, input.organizationId, async (tx) => {
     const meter = await lockMeter(tx, input.organizationId, input.slug);
     if (meter.status === 'archived') return view(tx, meter);
     const { rows } = await tx.query(
@@ -206,33 +207,37 @@ async function archive(db: Transactable, input: { organizationId: string; slug: 
 }
 
 /** One page of an organization's meters, by slug. */
-async function list(db: Queryable, input: ListMetersInput): Promise<{ meters: Meter[]; nextPageToken?: string }> {
+async function list(db: Transactable, input: ListMetersInput): Promise<{ meters: Meter[]; nextPageToken?: string }> {
   requireOrganizationId(input.organizationId);
   const size = pageSize(input.pageSize);
   const after = decodePageToken(input.pageToken);
-  const { rows } = await db.query(
-    `SELECT ${METER_COLUMNS} FROM meters m
-      WHERE m.organization_id = $1 AND ($2 OR m.status = 'active') AND ($3::text IS NULL OR m.slug > $3)
-      ORDER BY m.slug LIMIT $4`,
-    [input.organizationId, input.includeArchived ?? false, after ?? null, size + 1],
-  );
-  const found = parseRows('meters.list', meterRowSchema, rows);
-  const page = found.slice(0, size);
-  const last = page.at(-1);
-  const meters = await meterViews(db, input.organizationId, page);
-  return found.length > size && last ? { meters, nextPageToken: encodePageToken(last.slug) } : { meters };
+  return withOrg(db, input.organizationId, async (tx) => {
+    const { rows } = await tx.query(
+      `SELECT ${METER_COLUMNS} FROM meters m
+        WHERE m.organization_id = $1 AND ($2 OR m.status = 'active') AND ($3::text IS NULL OR m.slug > $3)
+        ORDER BY m.slug LIMIT $4`,
+      [input.organizationId, input.includeArchived ?? false, after ?? null, size + 1],
+    );
+    const found = parseRows('meters.list', meterRowSchema, rows);
+    const page = found.slice(0, size);
+    const last = page.at(-1);
+    const meters = await meterViews(tx, input.organizationId, page);
+    return found.length > size && last ? { meters, nextPageToken: encodePageToken(last.slug) } : { meters };
+  });
 }
 
 /** The organization's meter with this slug, archived or not. */
-async function get(db: Queryable, input: { organizationId: string; slug: string }): Promise<Meter> {
+async function get(db: Transactable, input: { organizationId: string; slug: string }): Promise<Meter> {
   requireOrganizationId(input.organizationId);
   if (!isPossibleSlug(input.slug)) throw meterNotFound(input.slug);
-  const { rows } = await db.query(`SELECT ${METER_COLUMNS} FROM meters m WHERE m.organization_id = $1 AND m.slug = $2`, [input.organizationId, input.slug]);
-  const meter = parseFirstRow('meters.get', meterRowSchema, rows);
-  if (!meter) throw meterNotFound(input.slug);
-  const [shown] = await meterViews(db, input.organizationId, [meter]);
-  if (!shown) throw meterNotFound(input.slug);
-  return shown;
+  return withOrg(db, input.organizationId, async (tx) => {
+    const { rows } = await tx.query(`SELECT ${METER_COLUMNS} FROM meters m WHERE m.organization_id = $1 AND m.slug = $2`, [input.organizationId, input.slug]);
+    const meter = parseFirstRow('meters.get', meterRowSchema, rows);
+    if (!meter) throw meterNotFound(input.slug);
+    const [shown] = await meterViews(tx, input.organizationId, [meter]);
+    if (!shown) throw meterNotFound(input.slug);
+    return shown;
+  });
 }
 
 /** The `meters` and `meter_versions` tables, per organization: the only code that writes them. */

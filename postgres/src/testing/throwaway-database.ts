@@ -1,14 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { loadConfig } from '@polaris/shared/config';
+import { ensureLocalAppLogin, localAppUrl } from '../app-role';
 import { migratePostgres, POSTGRES_MIGRATIONS_DIR } from '../migrate';
-import { createPool, postgresConfigSchema, type Pool } from '../pool';
+import { createPool, postgresOwnerConfigSchema, type Pool } from '../pool';
 
 export interface ThrowawayPostgres {
-  /** A connection URL for the database alone (hand it to a process under test as DATABASE_URL). */
+  /** The database as its owner (bypasses row-level security): for fixtures, like the operator CLI. */
   url: string;
   pool: Pool;
-  /** Closes the pool and drops the database. */
+  /**
+   * The database as the services' role (polaris_app, row-level security applies): hand it to a
+   * service under test as DATABASE_URL, or query through appPool as a service does.
+   */
+  appUrl: string;
+  appPool: Pool;
+  /** Closes the pools and drops the database. */
   drop(): Promise<void>;
 }
 
@@ -20,7 +27,7 @@ export interface ThrowawayPostgres {
  */
 export async function throwawayPostgres(opts: { poolMax?: number; serverUrl?: string } = {}): Promise<ThrowawayPostgres> {
   // A bench names the server of its own stack config; tests take the environment's.
-  const server = opts.serverUrl ?? loadConfig(postgresConfigSchema).DATABASE_URL;
+  const server = opts.serverUrl ?? loadConfig(postgresOwnerConfigSchema).DATABASE_URL;
   const database = `it_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
   const url = new URL(server);
   url.pathname = `/${database}`;
@@ -38,6 +45,7 @@ export async function throwawayPostgres(opts: { poolMax?: number; serverUrl?: st
   const drop = () => admin(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
   try {
     await migratePostgres({ databaseUrl: url.toString(), dir: POSTGRES_MIGRATIONS_DIR, log: () => undefined });
+    await ensureLocalAppLogin(url.toString());
   } catch (err) {
     await drop().catch(() => undefined);
     throw err;
@@ -46,11 +54,16 @@ export async function throwawayPostgres(opts: { poolMax?: number; serverUrl?: st
   // DROP … WITH (FORCE) ends connections still closing after pool.end(): an idle client's error
   // then, not a test failure. Queries report their own errors.
   pool.on('error', () => undefined);
+  const appUrl = localAppUrl(url.toString());
+  const appPool = createPool({ DATABASE_URL: appUrl, DATABASE_POOL_MAX: opts.poolMax ?? 4 }, 'it-throwaway-app');
+  appPool.on('error', () => undefined);
   return {
     url: url.toString(),
     pool,
+    appUrl,
+    appPool,
     drop: async () => {
-      await pool.end();
+      await Promise.all([pool.end(), appPool.end()]);
       await drop();
     },
   };

@@ -45,7 +45,7 @@ describe('the queue board (bull-board at /admin/queues)', () => {
     queue = new Queue('rating', { connection: { url: REDIS_URL }, prefix: `it-board-${randomUUID().slice(0, 8)}` });
     const job = await queue.add('rate-period', { subscriptionId: 'sub_it', periodStart: '2026-01-01T00:00:00.000Z' }, { delay: 3_600_000 });
     jobId = job.id ?? '';
-    board = await startQueueBoard({ host: '127.0.0.1', port: 0, queues: [queue], authenticate: postgresKeyAuthenticator(pg.pool), logger });
+    board = await startQueueBoard({ host: '127.0.0.1', port: 0, queues: [queue], authenticate: postgresKeyAuthenticator(pg.appPool), logger });
     base = `http://127.0.0.1:${board.port}${QUEUE_BOARD_PATH}`;
   });
 

@@ -11,6 +11,7 @@ import {
   type UpdateCustomerRequest,
 } from '@polaris/proto';
 import { customerToProto } from './billing-proto';
+import { batchGetCustomers } from './customers-batch.grpc';
 
 /** A customer reference as the repository takes it; a request without one has no organization (refused). */
 export function customerRef(ref: CustomerRef | undefined): StoredRef {
@@ -35,6 +36,7 @@ export function customersService(pool: Pool, unary: UnaryWrapper): GrpcServiceBi
       archiveCustomer: tenant,
       addCustomerSubjects: tenant,
       removeCustomerSubjects: tenant,
+      batchGetCustomers: tenant,
     },
     implementation: {
       createCustomer: unary<CreateCustomerRequest, Customer>(method('CreateCustomer'), async (req) =>
@@ -78,6 +80,7 @@ export function customersService(pool: Pool, unary: UnaryWrapper): GrpcServiceBi
       removeCustomerSubjects: unary<CustomerSubjectsRequest, Customer>(method('RemoveCustomerSubjects'), async (req) =>
         customerToProto(await customers.removeSubjects(pool, { ...customerRef(req.customer), subjects: req.subjects })),
       ),
+      batchGetCustomers: batchGetCustomers(pool, unary),
     },
   };
 }

@@ -63,6 +63,7 @@ export function invoiceToProto(invoice: InvoiceSummary & Partial<Pick<StoredInvo
     history: (invoice.history ?? []).map(eventToProto),
     createdAt: invoice.createdAt,
     computedAt: invoice.computedAt,
+    firedThresholds: [],
   };
 }
 
@@ -89,5 +90,7 @@ export function estimateToProto(estimate: Estimate): Invoice {
     ratingError: '',
     estimate: true,
     history: [],
+    // Filled by GetUpcomingInvoice (rating-worker/src/thresholds/upcoming-firings.ts).
+    firedThresholds: [],
   };
 }

@@ -80,8 +80,9 @@ describe('Invoices gRPC', () => {
     versionId = await readyMeter(pg.pool, org, 'api_calls');
     acme = await subscribedCustomer(pg.pool, { organizationId: org, prices: PRICES, subjects: ['acme-web', 'acme-batch'], startAt: JAN });
     usageClient = connectUsage(usage.addr, createInternalAuth(secret, 'rating-worker'), 10_000);
+    // As the service runs: the app role, under row-level security (fixtures use the owner's pg.pool).
     rater = new InvoiceRater({
-      pool: pg.pool,
+      pool: pg.appPool,
       usage: new UsageReader(usageClient.queryMeter),
       instanceId: 'it-rater',
       settings: { claimTtlMs: 60_000, settleMs: 0, graceMs: 0, lateLookbackMs: 35 * DAY },
@@ -90,7 +91,7 @@ describe('Invoices gRPC', () => {
     server = await startGrpcServer({
       host: '127.0.0.1',
       port: 0,
-      services: [invoicesService(pg.pool, rater, createUnaryWrapper(logger, createMetricsRegistry('it')))],
+      services: [invoicesService(pg.appPool, rater, createUnaryWrapper(logger, createMetricsRegistry('it')))],
       auth: createInternalAuth(secret, 'rating-worker'),
       logger,
     });

@@ -1,23 +1,26 @@
-import { invoices, type Pool } from '@polaris/postgres';
+import { invoices, withOrg, type Pool, type Queryable } from '@polaris/postgres';
 import { type GrpcServiceBinding, type RpcContext, type UnaryWrapper } from '@polaris/shared/grpc';
 import {
   InvoicesService, type CustomerRef, type Invoice, type InvoiceActionRequest, type InvoiceRef, type ListInvoicesRequest, type ListInvoicesResponse,
 } from '@polaris/proto';
 import type { InvoiceRater } from '../rating/invoice-rater';
 import { estimateToProto, invoiceToProto } from './invoice-proto';
+import { firedThresholdsOf } from '../thresholds/upcoming-firings';
+import { batchGetInvoices } from './invoices-batch.grpc';
 
 /**
  * polaris.v1.Invoices over PostgreSQL and the rating code. Every call is bound to the request's
  * organization_id (the gateway's from a validated API key; the operator CLI's from its --org);
- * the repositories filter every query by it. Recompute, finalize and the estimate read usage
- * through the same code as the rating jobs, so they can never disagree with them.
+ * the repositories run every query under withOrg of it (row-level security) and filter by it too.
+ * Recompute, finalize and the estimate read usage through the same code as the rating jobs, so
+ * they can never disagree with them.
  */
 export function invoicesService(pool: Pool, rater: InvoiceRater, unary: UnaryWrapper): GrpcServiceBinding {
   const method = (name: string) => `polaris.v1.Invoices/${name}`;
   const rule = { callers: ['gateway', 'operator'], organization: 'request' } as const;
   /** Who acted, for the history: what the caller says (api-key:<id>, …), else the calling service. */
   const actorOf = (req: InvoiceActionRequest, ctx: RpcContext) => req.actor || ctx.caller || 'unknown';
-  const full = async (organizationId: string, invoiceId: string) => invoiceToProto(await invoices.get(pool, { organizationId, invoiceId }));
+  const full = async (organizationId: string, invoiceId: string, db: Queryable = pool) => invoiceToProto(await invoices.get(db, { organizationId, invoiceId }));
   return {
     name: 'polaris.v1.Invoices',
     definition: InvoicesService,
@@ -29,6 +32,7 @@ export function invoicesService(pool: Pool, rater: InvoiceRater, unary: UnaryWra
       markInvoicePaid: rule,
       voidInvoice: rule,
       getUpcomingInvoice: rule,
+      batchGetInvoices: rule,
     },
     implementation: {
       listInvoices: unary<ListInvoicesRequest, ListInvoicesResponse>(method('ListInvoices'), async (req) => {
@@ -52,16 +56,26 @@ export function invoicesService(pool: Pool, rater: InvoiceRater, unary: UnaryWra
         return full(req.organizationId, req.invoiceId);
       }),
       markInvoicePaid: unary<InvoiceActionRequest, Invoice>(method('MarkInvoicePaid'), async (req, ctx) => {
-        await invoices.markPaid(pool, { organizationId: req.organizationId, invoiceId: req.invoiceId, actor: actorOf(req, ctx) });
-        return full(req.organizationId, req.invoiceId);
+        // The change and the answer in one transaction of the organization.
+        return withOrg(pool, req.organizationId, async (tx) => {
+          await invoices.markPaid(tx, { organizationId: req.organizationId, invoiceId: req.invoiceId, actor: actorOf(req, ctx) });
+          return full(req.organizationId, req.invoiceId, tx);
+        });
       }),
       voidInvoice: unary<InvoiceActionRequest, Invoice>(method('VoidInvoice'), async (req, ctx) => {
-        await invoices.void(pool, { organizationId: req.organizationId, invoiceId: req.invoiceId, actor: actorOf(req, ctx) });
-        return full(req.organizationId, req.invoiceId);
+        // The change and the answer in one transaction of the organization.
+        return withOrg(pool, req.organizationId, async (tx) => {
+          await invoices.void(tx, { organizationId: req.organizationId, invoiceId: req.invoiceId, actor: actorOf(req, ctx) });
+          return full(req.organizationId, req.invoiceId, tx);
+        });
       }),
-      getUpcomingInvoice: unary<CustomerRef, Invoice>(method('GetUpcomingInvoice'), async (req) =>
-        estimateToProto(await rater.estimate({ organizationId: req.organizationId, customerId: req.customerId, externalId: req.externalId })),
-      ),
+      getUpcomingInvoice: unary<CustomerRef, Invoice>(method('GetUpcomingInvoice'), async (req) => {
+        const estimate = await rater.estimate({ organizationId: req.organizationId, customerId: req.customerId, externalId: req.externalId });
+        // The usage thresholds fired in this period (rating-worker/src/thresholds/).
+        const { organizationId, customerId } = estimate.subscription;
+        return { ...estimateToProto(estimate), firedThresholds: await firedThresholdsOf(pool, { organizationId, customerId, periodStart: estimate.period.start }) };
+      }),
+      batchGetInvoices: batchGetInvoices(pool, unary),
     },
   };
 }

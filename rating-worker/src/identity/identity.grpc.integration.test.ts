@@ -7,6 +7,7 @@ import {
 } from '@polaris/shared/grpc';
 import { generateApiKey } from '@polaris/shared/auth';
 import { apiKeys, createPool, organizationRateLimits, organizations, type Pool } from '@polaris/postgres';
+import { localAppUrl } from '@polaris/postgres/migrate';
 import { makeClientConstructor } from '@grpc/grpc-js';
 import { service as healthService } from 'grpc-health-check';
 import { IdentityClient } from '@polaris/proto';
@@ -27,6 +28,7 @@ async function rejection(p: Promise<unknown>): Promise<PolarisError> {
 
 describe('Identity gRPC over PostgreSQL', () => {
   let pool: Pool;
+  let appPool: Pool;
   let server: GrpcServer;
   let client: InstanceType<typeof IdentityClient>;
   const orgs: Array<{ id: string; key: string; keyId: string }> = [];
@@ -43,9 +45,11 @@ describe('Identity gRPC over PostgreSQL', () => {
 
   beforeAll(async () => {
     pool = createPool({ DATABASE_URL: process.env.DATABASE_URL ?? 'postgres://polaris:polaris@127.0.0.1:55432/polaris', DATABASE_POOL_MAX: 2 }, 'it');
+    // The service's own connection: the app role, under row-level security (fixtures use the owner's).
+    appPool = createPool({ DATABASE_URL: localAppUrl(process.env.DATABASE_URL ?? 'postgres://polaris:polaris@127.0.0.1:55432/polaris'), DATABASE_POOL_MAX: 2 }, 'it-app');
     for (let i = 0; i < 2; i++) orgs.push(await orgWithKey());
     const unary = createUnaryWrapper(logger, createMetricsRegistry('it'));
-    server = await startGrpcServer({ host: '127.0.0.1', port: 0, services: [identityService(pool, unary)], auth: createInternalAuth(secret, 'rating-worker'), logger });
+    server = await startGrpcServer({ host: '127.0.0.1', port: 0, services: [identityService(appPool, unary)], auth: createInternalAuth(secret, 'rating-worker'), logger });
     client = new IdentityClient(`127.0.0.1:${server.port}`, insecureChannel, internalClientOptions(createInternalAuth(secret, 'gateway')));
   });
 
@@ -55,6 +59,7 @@ describe('Identity gRPC over PostgreSQL', () => {
     // Keys go with their organization (ON DELETE CASCADE).
     if (created.length > 0) await pool?.query('DELETE FROM organizations WHERE id = ANY($1::uuid[])', [created]);
     await pool?.end();
+    await appPool?.end();
   });
 
   const validate = (apiKey: string) => callUnary('identity', client.validateApiKey.bind(client), { apiKey }, 5_000);

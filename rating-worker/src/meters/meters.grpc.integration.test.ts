@@ -73,7 +73,8 @@ describe('Meters and MeterCatalog gRPC over PostgreSQL', () => {
     server = await startGrpcServer({
       host: '127.0.0.1',
       port: 0,
-      services: [metersService(db.pool, unary), meterCatalogService(db.pool, unary, settings)],
+      // As the service runs: the app role, under row-level security.
+      services: [metersService(db.appPool, unary), meterCatalogService(db.appPool, unary, settings)],
       auth: createInternalAuth(secret, 'rating-worker'),
       logger,
     });

@@ -13,6 +13,7 @@ import {
   type UpdateMeterRequest,
 } from '@polaris/proto';
 import { definitionFromProto, meterToProto, runToProto } from './meter-proto';
+import { batchGetMeters } from './meters-batch.grpc';
 
 /**
  * polaris.v1.Meters over PostgreSQL. Every call is bound to the request's organization_id (taken
@@ -33,6 +34,7 @@ export function metersService(pool: Pool, unary: UnaryWrapper): GrpcServiceBindi
       archiveMeter: { callers: ['gateway'], organization: 'request' },
       startBackfill: { callers: ['gateway'], organization: 'request' },
       getBackfill: { callers: ['gateway'], organization: 'request' },
+      batchGetMeters: { callers: ['gateway'], organization: 'request' },
     },
     implementation: {
       createMeter: unary<CreateMeterRequest, Meter>(method('CreateMeter'), async (req) =>
@@ -86,6 +88,7 @@ export function metersService(pool: Pool, unary: UnaryWrapper): GrpcServiceBindi
       getBackfill: unary<GetBackfillRequest, BackfillRun>(method('GetBackfill'), async (req) =>
         runToProto(await backfillRuns.get(pool, { organizationId: req.organizationId, runId: req.backfillRunId })),
       ),
+      batchGetMeters: batchGetMeters(pool, unary),
     },
   };
 }

@@ -1,4 +1,4 @@
-import { billingCycle, invoices, type InvoiceComputation, type Pool, type RatedParty, type RatedVersion } from '@polaris/postgres';
+import { billingCycle, invoices, withOrg, type InvoiceComputation, type Pool, type RatedParty, type RatedVersion } from '@polaris/postgres';
 import type { BillingPeriod, Price } from '@polaris/shared/billing';
 import { rateInvoice, type LatePeriod, type MeteredQuantity } from './rate-invoice';
 import type { UsageReader } from './usage-reader';
@@ -48,14 +48,19 @@ export async function computeInvoice(sources: RatingSources, target: InvoiceToRa
   const { pool, usage } = sources;
   const { organizationId, subscriptionId, period } = target;
   const usageAsOf = target.usageAsOf ?? new Date();
-  const party = await billingCycle.partyOf(pool, organizationId, subscriptionId);
-  const billed = await invoices.billedForPeriod(pool, {
-    organizationId,
-    subscriptionId,
-    before: period.start,
-    since: new Date(period.start.getTime() - sources.lateLookbackMs),
+  // What PostgreSQL holds, in one short transaction of the organization; the usage reads (gRPC,
+  // maybe seconds) come after it, holding no connection.
+  const { party, billed, versions } = await withOrg(pool, organizationId, async (tx) => {
+    const party = await billingCycle.partyOf(tx, organizationId, subscriptionId);
+    const billed = await invoices.billedForPeriod(tx, {
+      organizationId,
+      subscriptionId,
+      before: period.start,
+      since: new Date(period.start.getTime() - sources.lateLookbackMs),
+    });
+    const versions = await billingCycle.ratedVersions(tx, organizationId, [target.planVersionId, ...billed.periods.map((p) => p.planVersionId)]);
+    return { party, billed, versions };
   });
-  const versions = await billingCycle.ratedVersions(pool, organizationId, [target.planVersionId, ...billed.periods.map((p) => p.planVersionId)]);
   const version = versionOf(versions, target.planVersionId);
 
   const readAll = async (prices: readonly Price[], over: BillingPeriod): Promise<Map<string, MeteredQuantity>> => {

@@ -39,8 +39,9 @@ describe('rating jobs', () => {
   const prefix = `it-rating-${randomBytes(4).toString('hex')}`;
 
   function replica(name: string): RatingJobs {
+    // As the service runs: the app role, under row-level security.
     const jobs = new RatingJobs({
-      pool: pg.pool,
+      pool: pg.appPool,
       logger,
       settings: { redisUrl: REDIS_URL, concurrency: 4, attempts: 2, backoffMs: 100, scanIntervalMs: 1_000, settleMs: 0, prefix },
     });
@@ -48,7 +49,7 @@ describe('rating jobs', () => {
     registries.push(registry);
     const metrics = createRatingMetrics(registry, jobs.queue);
     const rater = new InvoiceRater({
-      pool: pg.pool,
+      pool: pg.appPool,
       usage: new UsageReader(usageClient.queryMeter),
       instanceId: `replica-${name}`,
       settings: { claimTtlMs: 60_000, settleMs: 0, graceMs: 0, lateLookbackMs: 35 * 86_400_000 },

@@ -46,7 +46,8 @@ export async function startBillingGrpc(services: (pool: ThrowawayPostgres['pool'
   const server: GrpcServer = await startGrpcServer({
     host: '127.0.0.1',
     port: 0,
-    services: services(db.pool, unary),
+    // As the service runs: the app role, under row-level security (fixtures use the owner's db.pool).
+    services: services(db.appPool, unary),
     auth: createInternalAuth(secret, 'rating-worker'),
     logger,
   });

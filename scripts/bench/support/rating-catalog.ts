@@ -18,7 +18,7 @@ const HOLD_UNTIL = new Date('9000-01-01T00:00:00Z');
 const SETUP_CONCURRENCY = 8;
 
 /** A migrated database of its own on the stack's server (@polaris/postgres/testing), dropped by `cleanup`. */
-export async function benchPostgres(cfg: DevConfig, cleanup: Cleanup): Promise<{ url: string; pool: Pool }> {
+export async function benchPostgres(cfg: DevConfig, cleanup: Cleanup): Promise<{ url: string; appUrl: string; pool: Pool }> {
   const db = await throwawayPostgres({ serverUrl: cfg.postgres.url, poolMax: SETUP_CONCURRENCY + 2 });
   cleanup.add('drop the bench database', () => db.drop());
   return db;

@@ -136,6 +136,12 @@ ${formatReports(reports)}`);
 
       const billingDb = new pg.Client({ connectionString: cfg.postgres.url });
       await billingDb.connect();
+      // Webhooks: a local receiver, registered for every event type, prints each signed delivery
+      // (the invoice events of the walkthrough below), README "Webhooks".
+      const { startDemoReceiver } = await import('../demo/demo-webhooks');
+      const webhooksDb = new pg.Pool({ connectionString: cfg.postgres.url, max: 2 });
+      const receiver = await startDemoReceiver(webhooksDb, organization.id, (line) => console.log(line));
+      console.log(`\nWebhook endpoint ${receiver.endpointId} → ${receiver.url} (deliveries print here as they arrive)`);
       try {
         await billingWalkthrough({
           target: { db: billingDb, config: cfg, org: organization.slug },
@@ -150,6 +156,11 @@ ${formatReports(reports)}`);
       }
 
       console.log(`
+Webhooks: ${receiver.received()} delivered to the demo receiver so far (more print above as they come).
+  npx polaris webhook deliveries --org demo      (the delivery log: attempts, status, latency)
+  npx polaris webhook replay <delivery-id> --org demo
+  Emails (invoice finalized, endpoint disabled) land in the local SMTP server: ${path.join(cfg.stackDir, 'smtp', 'messages')}
+
 Queue board (bull-board: the rating jobs)
   ${board}
   log in with any user name and this admin key as the password (organization ${OPERATORS.slug}, scope admin; shown once):

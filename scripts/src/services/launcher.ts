@@ -166,6 +166,7 @@ export const DEFAULT_PORTS: SystemPorts = {
 /** The four service specs wired to each other on loopback, on the given ports. */
 export function localSpecs(ports: SystemPorts, shared: Record<string, string>): ServiceSpec[] {
   const loop = (p: number) => `127.0.0.1:${p}`;
+  const dev = loadDevConfig();
   return [
     // Shorter meter leases and syncs than the production defaults: on one machine a sink restart
     // (e2e) should not hold a backfill back for 40 s, and a new meter should count within a second.
@@ -175,12 +176,19 @@ export function localSpecs(ports: SystemPorts, shared: Record<string, string>): 
       name: 'rating-worker',
       opsPort: ports.ops['rating-worker'],
       env: {
+        // The services' role (polaris_app, under row-level security), never the owner's
+        // DATABASE_URL the environment may hold for the CLI; a spec's own (a test's database) wins.
+        DATABASE_URL: dev.postgres.appUrl ?? dev.postgres.url,
         ...shared,
         GRPC_PORT: String(ports.identityGrpc),
         ADMIN_PORT: String(ports.ratingAdmin ?? 0),
         USAGE_GRPC_ADDR: loop(ports.usageGrpc),
         METER_LEASE_TTL_MS: '15000',
         METER_LEASE_GRACE_MS: '5000',
+        // Notification email goes to the local stack's SMTP server (kept under .stack/smtp/), and
+        // webhooks may reach loopback receivers (the demo's): on one machine everything is local.
+        SMTP_URL: `smtp://127.0.0.1:${loadDevConfig().ports.smtp}`,
+        WEBHOOK_ALLOW_PRIVATE_TARGETS: 'true',
       },
     },
     {
@@ -201,7 +209,7 @@ export function localSpecs(ports: SystemPorts, shared: Record<string, string>): 
       env: {
         // The local stack's Redis holds the per-organization event counts (rate limits); a spec's
         // own REDIS_URL (a test's private Redis) wins.
-        REDIS_URL: `redis://127.0.0.1:${loadDevConfig().ports.redis}`,
+        REDIS_URL: `redis://127.0.0.1:${dev.ports.redis}`,
         ...shared,
         HTTP_PORT: String(ports.collector),
         GRPC_PORT: String(ports.ingestGrpc),
@@ -212,6 +220,8 @@ export function localSpecs(ports: SystemPorts, shared: Record<string, string>): 
       name: 'gateway',
       opsPort: ports.ops.gateway,
       env: {
+        // The per-organization request counts (gateway rate limits) live in the same Redis.
+        REDIS_URL: `redis://127.0.0.1:${dev.ports.redis}`,
         ...shared,
         HTTP_PORT: String(ports.gateway),
         IDENTITY_GRPC_ADDR: loop(ports.identityGrpc),

@@ -3,7 +3,7 @@ import { describeLogTail } from '../processes/log-tail';
 import type { LaunchSpec } from '../processes/spawn-logged';
 
 /** The stores of the local stack (not the Polaris services, which the launcher runs). */
-export type StackServiceName = 'postgres' | 'clickhouse' | 'kafka' | 'redis';
+export type StackServiceName = 'postgres' | 'clickhouse' | 'kafka' | 'redis' | 'smtp';
 
 /** A binary the service needs and the Debian package that provides it. */
 export interface Requirement {

@@ -16,6 +16,7 @@ describe('polaris stack', () => {
       ['clickhouse', 'ready'],
       ['kafka', 'ready'],
       ['redis', 'ready'],
+      ['smtp', 'ready'],
     ]);
     expect(statuses.every((s) => typeof s.pid === 'number')).toBe(true);
     expect(result.exitCode).toBe(0);
@@ -26,7 +27,7 @@ describe('polaris stack', () => {
     const before = await pids();
     const result = await polaris('stack', 'up');
     expect(result.exitCode).toBe(0);
-    for (const service of ['postgres', 'clickhouse', 'kafka', 'redis']) {
+    for (const service of ['postgres', 'clickhouse', 'kafka', 'redis', 'smtp']) {
       expect(result.stdout).toMatch(new RegExp(`^${service}: already running \\(pid \\d+\\)$`, 'm'));
     }
     expect(await pids()).toEqual(before);

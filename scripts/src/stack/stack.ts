@@ -13,6 +13,7 @@ import { kafkaService } from './kafka';
 import { isPortOpen, portOwner } from './ports';
 import { postgresService } from './postgres';
 import { redisService } from './redis';
+import { smtpService } from './smtp';
 import { StackError, type StackServiceName, type StackService } from './service';
 
 type Log = (line: string) => void;
@@ -24,6 +25,7 @@ export function stackServices(config: DevConfig): StackService[] {
     clickhouseService(config, layout),
     kafkaService(config, layout),
     redisService(config, layout),
+    smtpService(config, layout),
   ];
 }
 
@@ -94,7 +96,7 @@ export async function upOne(service: StackService, timeoutMs: number, log: Log):
   log(`${service.name}: started (pid ${launched.pid}), ready in ${formatDuration(Date.now() - started)}`);
 }
 
-/** Installs what is missing, then starts the four services in parallel and waits until each is ready. */
+/** Installs what is missing, then starts the services in parallel and waits until each is ready. */
 export async function stackUp(config: DevConfig, log: Log): Promise<void> {
   const services = stackServices(config);
   await ensurePackages(

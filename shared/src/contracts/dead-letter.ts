@@ -14,6 +14,24 @@ export const DEAD_LETTER_HEADERS = {
   at: 'polaris-dlq-at',
 } as const;
 
+/**
+ * Headers of a replay (`polaris dlq replay`). On the copy sent back to the events topic:
+ * `replayOf`, `replayedAt`, `replayedBy` (the sink ignores them; a copy dead-lettered again keeps
+ * them, so its new dead letter says which one it replays). On the replay record left in the
+ * dead-letter topic, in the letter's partition: a message with no value and all four, and no
+ * `polaris-dlq-reason` (that is how a record differs from a dead letter).
+ */
+export const DEAD_LETTER_REPLAY_HEADERS = {
+  /** `<partition>/<offset>` of the dead letter in the dead-letter topic. */
+  replayOf: 'polaris-dlq-replay-of',
+  /** `topic/partition/offset` the copy was written to (on the record only). */
+  replayedTo: 'polaris-dlq-replayed-to',
+  /** When, ISO 8601. */
+  replayedAt: 'polaris-dlq-replayed-at',
+  /** The operator (user@host) who ran the replay. */
+  replayedBy: 'polaris-dlq-replayed-by',
+} as const;
+
 const MAX_DETAIL_CHARS = 1_000;
 
 type Headers = Record<string, Buffer | string | (Buffer | string)[] | undefined>;

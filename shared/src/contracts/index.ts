@@ -14,6 +14,6 @@ export {
   type EventMessage,
 } from './events-topic';
 export { EVENTS_TOPIC_PARTITIONS, TOPICS, type TopicSpec } from './topics';
-export { DEAD_LETTER_HEADERS, deadLetterMessage, type DeadLetterInput } from './dead-letter';
+export { DEAD_LETTER_HEADERS, DEAD_LETTER_REPLAY_HEADERS, deadLetterMessage, type DeadLetterInput } from './dead-letter';
 export { requireOrganizationId } from './organization-id';
 export { SERVICE_PORTS } from './service-ports';

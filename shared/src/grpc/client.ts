@@ -33,19 +33,20 @@ export function internalClientOptions(auth: InternalAuth) {
 }
 
 /**
- * internalClientOptions for a client whose every method of `service` is an idempotent read: a
- * call that fails UNAVAILABLE (a dropped connection, e.g. the server's max connection age ending
- * it mid-call) is retried once by grpc-js, after ~100 ms, within the call's own deadline.
+ * internalClientOptions for a client whose every method of `service` is an idempotent read (or,
+ * given `methods`, only those methods, by their proto names: `GetCustomer`): a call that fails
+ * UNAVAILABLE (a dropped connection, e.g. the server's max connection age ending it mid-call) is
+ * retried once by grpc-js, after ~100 ms, within the call's own deadline.
  * Never for writes: a retried write could apply twice.
  */
-export function idempotentReadClientOptions(auth: InternalAuth, service: string) {
+export function idempotentReadClientOptions(auth: InternalAuth, service: string, methods?: readonly string[]) {
   return {
     ...internalClientOptions(auth),
     'grpc.service_config': JSON.stringify({
       loadBalancingConfig: [{ round_robin: {} }],
       methodConfig: [
         {
-          name: [{ service }],
+          name: methods ? methods.map((method) => ({ service, method })) : [{ service }],
           retryPolicy: { maxAttempts: 2, initialBackoff: '0.1s', maxBackoff: '0.5s', backoffMultiplier: 2, retryableStatusCodes: ['UNAVAILABLE'] },
         },
       ],

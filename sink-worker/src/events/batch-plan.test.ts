@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { encodeEventMessage } from '@polaris/shared/contracts';
 import { exceedsDepth, MAX_SERIALIZABLE_DEPTH, planBatch } from './batch-plan';
+import { dedupWindow, payloadFingerprint } from './dedup-window';
 
 const ns = '6f1c1c8e-4d6f-4c59-9a8e-0a4a7d1d2b11';
 const event = (id: string, source = 'svc') => ({
@@ -15,7 +16,19 @@ describe('planBatch', () => {
       namespace: ns, id: 'a', source: 'svc', type: 'api.request', subject: 'cust-1',
       time: '2026-01-02 03:04:05', time_ms: Date.UTC(2026, 0, 2, 3, 4, 5, 678), data: '{"n":1}',
       ingested_at: '2026-01-02 03:04:06', ingest_seq: '41',
+      payload_fingerprint: payloadFingerprint('api.request', 'cust-1', Date.UTC(2026, 0, 2, 3, 4, 5, 678), '{"n":1}'),
     });
+    expect(plan.candidates[0]?.receivedAtMs).toBe(Date.UTC(2026, 0, 2, 3, 4, 6));
+  });
+
+  it('dead-letters an event older than the dedup window allows (only a message that bypassed the collector is)', () => {
+    const received = Date.UTC(2026, 3, 1);
+    const old = { ...event('old'), timeMs: received - 36 * 86_400_000 - 1 };
+    const plan = planBatch([{ offset: '1', value: encodeEventMessage(ns, old, received) }, { offset: '2', value: encodeEventMessage(ns, { ...event('ok'), timeMs: received - 35 * 86_400_000 }, received) }], { dedup: dedupWindow(37) });
+    expect(plan.candidates.map((c) => c.row.id)).toEqual(['ok']);
+    expect(plan.deadLetters.map((d) => [d.message.offset, d.reason])).toEqual([['1', 'outside_dedup_window']]);
+    // Without a window (tests of the plan alone) nothing is judged by age.
+    expect(planBatch([{ offset: '1', value: encodeEventMessage(ns, old, received) }]).candidates).toHaveLength(1);
   });
 
   it('keeps the first copy of an identity and counts the rest', () => {

@@ -1,5 +1,6 @@
 import { toClickHouseDateTime, type EventsRawRow } from '@polaris/clickhouse';
 import { eventIdentityKey } from '@polaris/shared/contracts';
+import { beyondDedupWindow, payloadFingerprint, type DedupWindow } from './dedup-window';
 import { decodeEventMessage } from './event-message.decoder';
 
 export interface RawMessage {
@@ -23,14 +24,35 @@ export interface Candidate {
   data: unknown;
   /** The message the row came from, for the dead-letter topic if the store refuses the row. */
   message: RawMessage;
+  /** When the collector received this copy, epoch ms: where the batch's dedup window starts. */
+  receivedAtMs: number;
 }
 
 export interface BatchPlan {
   /** Valid events, first copy of each identity within the batch, in offset order. */
   candidates: Candidate[];
   deadLetters: DeadLetter[];
-  /** Copies of an identity already seen earlier in the same batch. */
+  /** Copies of an identity already seen earlier in the same batch, with the same payload. */
   duplicatesInBatch: number;
+  /** Copies of an identity seen earlier in the batch with another payload (also dead letters). */
+  conflictsInBatch: number;
+}
+
+export interface PlanOptions {
+  /** When set, events too old for the window to vouch for are dead letters (`outside_dedup_window`). */
+  dedup?: DedupWindow;
+}
+
+export const CONFLICTING_DUPLICATE = 'conflicting_duplicate';
+export const OUTSIDE_DEDUP_WINDOW = 'outside_dedup_window';
+
+/** The dead letter of a copy whose identity is stored (or planned) with another payload: the first copy is kept. */
+export function conflictingDuplicate(message: RawMessage, c: Pick<Candidate, 'row'>, storedFingerprint: string): DeadLetter {
+  return {
+    message,
+    reason: CONFLICTING_DUPLICATE,
+    detail: `event (source ${JSON.stringify(c.row.source)}, id ${JSON.stringify(c.row.id)}) is already stored with another payload (type, subject, time or data; fingerprint ${storedFingerprint}, this copy ${c.row.payload_fingerprint ?? '?'}); the first copy is kept`,
+  };
 }
 
 /**
@@ -48,15 +70,16 @@ export const MAX_SERIALIZABLE_DEPTH = 1_000;
  * message (a decoder bug, an overflow) makes that message a dead letter (`handler_error`), and
  * the rest of the batch goes on.
  */
-export function planBatch(messages: RawMessage[]): BatchPlan {
+export function planBatch(messages: RawMessage[], opts: PlanOptions = {}): BatchPlan {
   const candidates: Candidate[] = [];
   const deadLetters: DeadLetter[] = [];
-  const seen = new Set<string>();
+  const seen = new Map<string, Candidate>();
   let duplicatesInBatch = 0;
+  let conflictsInBatch = 0;
   for (const message of messages) {
     let outcome: ReturnType<typeof planOne>;
     try {
-      outcome = planOne(message);
+      outcome = planOne(message, opts);
     } catch (err) {
       deadLetters.push({ message, reason: 'handler_error', detail: describeError(err) });
       continue;
@@ -66,29 +89,46 @@ export function planBatch(messages: RawMessage[]): BatchPlan {
       continue;
     }
     // Marked as seen only once its row is built: a copy of a message that failed is no duplicate.
-    if (seen.has(outcome.candidate.key)) {
-      duplicatesInBatch++;
+    const first = seen.get(outcome.candidate.key);
+    if (first) {
+      const firstPrint = first.row.payload_fingerprint ?? '0';
+      if (firstPrint === outcome.candidate.row.payload_fingerprint) duplicatesInBatch++;
+      else {
+        conflictsInBatch++;
+        deadLetters.push(conflictingDuplicate(message, outcome.candidate, firstPrint));
+      }
       continue;
     }
-    seen.add(outcome.candidate.key);
+    seen.set(outcome.candidate.key, outcome.candidate);
     candidates.push(outcome.candidate);
   }
-  return { candidates, deadLetters, duplicatesInBatch };
+  return { candidates, deadLetters, duplicatesInBatch, conflictsInBatch };
 }
 
-function planOne(message: RawMessage): { candidate: Candidate } | { deadLetter: DeadLetter } {
+function planOne(message: RawMessage, opts: PlanOptions): { candidate: Candidate } | { deadLetter: DeadLetter } {
   const decoded = decodeEventMessage(message.value);
   if (!decoded.ok) return { deadLetter: { message, reason: decoded.reason, detail: decoded.detail } };
   const { namespace, event, receivedAt } = decoded.message;
   if (exceedsDepth(event.data, MAX_SERIALIZABLE_DEPTH)) {
     return { deadLetter: { message, reason: 'invalid_schema', detail: `event.data: nested deeper than ${MAX_SERIALIZABLE_DEPTH} levels` } };
   }
+  if (opts.dedup && beyondDedupWindow(event.timeMs, receivedAt, opts.dedup)) {
+    return {
+      deadLetter: {
+        message,
+        reason: OUTSIDE_DEDUP_WINDOW,
+        detail: `event.time is more than the dedup window (${opts.dedup.windowMs / 86_400_000} days) before its receipt: a copy stored earlier could not be ruled out, so it is not stored`,
+      },
+    };
+  }
   const key = eventIdentityKey(namespace, event.source, event.id);
+  const data = JSON.stringify(event.data);
   return {
     candidate: {
       key,
       message,
       data: event.data,
+      receivedAtMs: receivedAt,
       row: {
         namespace,
         id: event.id,
@@ -97,10 +137,11 @@ function planOne(message: RawMessage): { candidate: Candidate } | { deadLetter: 
         subject: event.subject,
         time: toClickHouseDateTime(event.timeMs),
         time_ms: event.timeMs,
-        data: JSON.stringify(event.data),
+        data,
         ingested_at: toClickHouseDateTime(receivedAt),
         // The broker offset: deterministic across replays, so ReplacingMergeTree keeps the same row.
         ingest_seq: message.offset,
+        payload_fingerprint: payloadFingerprint(event.type, event.subject, event.timeMs, data),
       },
     },
   };

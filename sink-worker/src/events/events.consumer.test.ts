@@ -73,13 +73,16 @@ function fakeWriter(opts: { refuse?: (r: EventsRawRow) => boolean; outages?: num
   let outages = opts.outages ?? 0;
   const key = (r: EventIdentity) => eventIdentityKey(r.namespace, r.source, r.id);
   const writer: EventsRawWriter = {
-    findExisting: async (ids) => {
+    findExisting: async (ids) => new Set((await writer.findStored(ids, '1970-01-01')).keys()),
+    // Like event_identities_v1: the first stored copy's fingerprint, '0' when it has none.
+    findStored: async (ids) => {
       if (outages > 0) {
         outages--;
         throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:58123'), { code: 'ECONNREFUSED' });
       }
-      const have = new Set(rows.map(key));
-      return new Set(ids.map(key).filter((k) => have.has(k)));
+      const have = new Map<string, string>();
+      for (const r of rows) if (!have.has(key(r))) have.set(key(r), r.payload_fingerprint ?? '0');
+      return new Map(ids.map(key).flatMap((k): Array<[string, string]> => (have.has(k) ? [[k, have.get(k) ?? '0']] : [])));
     },
     insert: async (batch) => {
       if (batch.some((r) => opts.refuse?.(r))) {
@@ -164,6 +167,32 @@ describe('EventsConsumer (fakes)', () => {
     expect(await metric(registry, 'sink_events_written_total')).toBe(3);
     expect(await metric(registry, 'sink_store_errors_total')).toBe(0);
     expect(await metric(registry, 'sink_dead_letter_send_errors_total')).toBe(0);
+  });
+
+  it('keeps the first copy of an identity sent again with another payload, and dead-letters the later one as conflicting_duplicate', async () => {
+    const k = fakeKafka();
+    const w = fakeWriter();
+    const { consumer, registry } = setup(k, w.writer);
+    await consumer.start();
+    k.join();
+    const other = (offset: number, id: string, n: number) => ({ ...msg(offset, id), value: encodeEventMessage(ns, { id, source: 'svc', type: 't', subject: 's', timeMs: 0, data: { n } }, 0) });
+    // In one batch: a retry (same payload) and a conflict (another payload) of 'a'.
+    await k.batch(0, [msg(0, 'a'), other(1, 'a', 0), other(2, 'a', 99)]);
+    // Later batches: another conflicting copy, then a plain replay of 'a', both found by the store probe.
+    await k.batch(0, [other(3, 'a', 7), msg(4, 'b')]);
+    await k.batch(0, [msg(0, 'a')]);
+
+    expect(w.rows.map((r) => [r.id, r.data])).toEqual([['a', '{"n":0}'], ['b', '{"n":4}']]);
+    expect(k.sent.map((m) => [m.headers[DEAD_LETTER_HEADERS.reason], m.headers[DEAD_LETTER_HEADERS.source]])).toEqual([
+      ['conflicting_duplicate', 'events/0/2'],
+      ['conflicting_duplicate', 'events/0/3'],
+    ]);
+    expect(String(k.sent[0]?.headers[DEAD_LETTER_HEADERS.detail])).toMatch(/already stored with another payload .*the first copy is kept/);
+    expect(await metric(registry, 'sink_conflicting_duplicates_total', { where: 'batch' })).toBe(1);
+    expect(await metric(registry, 'sink_conflicting_duplicates_total', { where: 'store' })).toBe(1);
+    expect(await metric(registry, 'sink_duplicates_dropped_total', { where: 'batch' })).toBe(1);
+    expect(await metric(registry, 'sink_duplicates_dropped_total', { where: 'store' })).toBe(1);
+    expect(await metric(registry, 'sink_dead_letters_total', { reason: 'conflicting_duplicate' })).toBe(2);
   });
 
   it('retries a dead-letter topic that refuses, and commits only once the dead letters are sent', async () => {

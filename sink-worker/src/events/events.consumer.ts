@@ -4,7 +4,9 @@ import type { EventsRawWriter } from '@polaris/clickhouse';
 import { deadLetterMessage } from '@polaris/shared/contracts';
 import { inBatchSpan, type Logger } from '@polaris/shared/service';
 import type { MeterStamper } from '../meters/live-meters';
-import { describeError, planBatch, type Candidate, type DeadLetter } from './batch-plan';
+import type { BatchObserver } from '../metrics/committed-batch';
+import { conflictingDuplicate, describeError, planBatch, type Candidate, type DeadLetter } from './batch-plan';
+import { conflicts, dedupWindow, MIN_DEDUP_WINDOW_DAYS, probeSinceDay, type DedupWindow } from './dedup-window';
 import { chunkByMonth } from './insert-chunks';
 import { PartitionProgress } from './partition-progress';
 import { classifyStoreError, isDataError } from './store-error';
@@ -41,6 +43,12 @@ export interface EventsConsumerOptions {
    * 0), which a backfill counts as "not counted live".
    */
   meters?: MeterStamper;
+  /** SINK_DEDUP_WINDOW_DAYS: how long, by ingestion time, a copy of a stored event is recognised. */
+  dedupWindowDays?: number;
+  /** Told of each committed batch (sink-worker/src/metrics/: batch size, flush latency, rows/s). */
+  onBatchCommitted?: BatchObserver;
+  /** The group session: a consumer killed unannounced holds its partitions this long. Default 30 s. */
+  sessionTimeoutMs?: number;
 }
 
 /** Thrown to give a batch back when the partition is no longer ours; never retried. */
@@ -50,6 +58,8 @@ interface StoreOutcome {
   inserted: number;
   known: number;
   refused: DeadLetter[];
+  /** Copies of stored identities with another payload: not stored, dead-lettered. */
+  conflicts: DeadLetter[];
   attempts: number;
 }
 
@@ -75,6 +85,8 @@ export class EventsConsumer {
   private crashed: Error | undefined;
   private readonly written: Counter;
   private readonly duplicates: Counter;
+  private readonly conflictingDuplicates: Counter;
+  private readonly dedup: DedupWindow;
   private readonly deadLettered: Counter;
   private readonly storeErrors: Counter;
   private readonly deadLetterSendErrors: Counter;
@@ -89,17 +101,24 @@ export class EventsConsumer {
   ) {
     this.consumer = kafka.consumer({
       groupId: opts.groupId,
-      sessionTimeout: 30_000,
+      sessionTimeout: opts.sessionTimeoutMs ?? 30_000,
       heartbeatInterval: 3_000,
       maxBytesPerPartition: 4 * 1024 * 1024,
       minBytes: FETCH_MIN_BYTES,
       maxWaitTimeInMs: FETCH_MAX_WAIT_MS,
     });
     this.dlq = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
+    this.dedup = dedupWindow(opts.dedupWindowDays ?? MIN_DEDUP_WINDOW_DAYS + 1);
     this.progress = new PartitionProgress(opts.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS, opts.now);
     const registers = [registry];
     this.written = new Counter({ name: 'sink_events_written_total', help: 'Events inserted into events_raw', registers });
     this.duplicates = new Counter({ name: 'sink_duplicates_dropped_total', help: 'Copies of already known events dropped', labelNames: ['where'], registers });
+    this.conflictingDuplicates = new Counter({
+      name: 'sink_conflicting_duplicates_total',
+      help: 'Copies of a stored identity with another payload: the first copy is kept, this one dead-lettered (conflicting_duplicate)',
+      labelNames: ['where'],
+      registers,
+    });
     this.deadLettered = new Counter({ name: 'sink_dead_letters_total', help: 'Messages sent to the dead-letter topic, by reason', labelNames: ['reason'], registers });
     // Apart, because they call for different people: the store is ClickHouse, the dead letters go to the broker.
     this.storeErrors = new Counter({ name: 'sink_store_errors_total', help: 'Failed attempts to store a batch in ClickHouse (retried)', registers });
@@ -194,7 +213,7 @@ export class EventsConsumer {
     const started = process.hrtime.bigint();
     const first = batch.firstOffset() ?? batch.messages[0]?.offset ?? batch.lastOffset();
     this.progress.seen(batch.partition, first, batch.lastOffset(), batch.highWatermark);
-    const plan = planBatch(batch.messages);
+    const plan = planBatch(batch.messages, { dedup: this.dedup });
     const log = this.logger.child({ partition: batch.partition, firstOffset: first, lastOffset: batch.lastOffset() });
     const stillOwned = () => isRunning() && !isStale();
     const beforeAttempt = async () => {
@@ -203,7 +222,7 @@ export class EventsConsumer {
       if (!stillOwned()) throw new PartitionLost('store abandoned: partition no longer owned');
     };
 
-    let outcome: StoreOutcome = { inserted: 0, known: 0, refused: [], attempts: 0 };
+    let outcome: StoreOutcome = { inserted: 0, known: 0, refused: [], conflicts: [], attempts: 0 };
     await this.untilDone('store', this.storeErrors, log, heartbeat, stillOwned, async () => {
       outcome = await this.store(plan.candidates, beforeAttempt);
     });
@@ -211,7 +230,7 @@ export class EventsConsumer {
       log.warn({ refused: outcome.refused.length, inserts: outcome.attempts, offsets: outcome.refused.map((d) => d.message.offset) }, 'ClickHouse refused rows for their data; isolated them by splitting the insert');
     }
 
-    const deadLetters = [...plan.deadLetters, ...outcome.refused].sort((a, b) => (BigInt(a.message.offset) < BigInt(b.message.offset) ? -1 : 1));
+    const deadLetters = [...plan.deadLetters, ...outcome.conflicts, ...outcome.refused].sort((a, b) => (BigInt(a.message.offset) < BigInt(b.message.offset) ? -1 : 1));
     if (deadLetters.length > 0) {
       await this.untilDone('dead-letter', this.deadLetterSendErrors, log, heartbeat, stillOwned, () => this.sendDeadLetters(batch.topic, batch.partition, deadLetters));
       for (const d of deadLetters) this.deadLettered.inc({ reason: d.reason });
@@ -229,30 +248,45 @@ export class EventsConsumer {
     this.written.inc(outcome.inserted);
     this.duplicates.inc({ where: 'batch' }, plan.duplicatesInBatch);
     this.duplicates.inc({ where: 'store' }, outcome.known);
-    this.batchSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
+    this.conflictingDuplicates.inc({ where: 'batch' }, plan.conflictsInBatch);
+    this.conflictingDuplicates.inc({ where: 'store' }, outcome.conflicts.length);
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    this.batchSeconds.observe(seconds);
+    const oldest = Number(batch.messages[0]?.timestamp);
+    this.opts.onBatchCommitted?.({ partition: batch.partition, messages: batch.messages.length, inserted: outcome.inserted, committedOffset: next, firstMessageTimestampMs: oldest, seconds });
     log.debug({ inserted: outcome.inserted, duplicates: plan.duplicatesInBatch + outcome.known }, 'batch stored');
   }
 
   /**
-   * One attempt at storing a batch's candidates: probe once, insert what is new. What ClickHouse
+   * One attempt at storing a batch's candidates: probe once, insert what is new. The probe reads
+   * event_identities_v1 over the dedup window only (from the batch's earliest receipt), so its
+   * cost follows the batch and the window, not what the namespace stored before. The identities
+   * are written by ClickHouse itself from the same INSERT (event_identities_mv_v1): there is no
+   * second write for a crash to fall between. What ClickHouse
    * refuses for its data is isolated by splitting (the normal path is one probe and one insert)
    * and returned as dead letters; an outage is thrown, and the retry probes again, so rows
    * stored before the outage are not inserted twice.
    */
   private async store(candidates: Candidate[], beforeAttempt: () => Promise<void>): Promise<StoreOutcome> {
-    if (candidates.length === 0) return { inserted: 0, known: 0, refused: [], attempts: 0 };
-    const existing = new Set<string>();
+    if (candidates.length === 0) return { inserted: 0, known: 0, refused: [], conflicts: [], attempts: 0 };
+    const existing = new Map<string, string>();
+    const sinceDay = probeSinceDay(candidates.reduce((min, c) => Math.min(min, c.receivedAtMs), Infinity), this.dedup);
     // The probe reads only identities, which SQL literals render safely, so it should never be
     // refused for data; if it is anyway, the same splitting finds the identity it chokes on.
     const probeRefused = await storeIsolating(
       candidates,
       async (set) => {
-        for (const key of await this.writer.findExisting(set.map((c) => c.row))) existing.add(key);
+        for (const [key, fingerprint] of await this.writer.findStored(set.map((c) => c.row), sinceDay)) existing.set(key, fingerprint);
       },
       { isDataError, beforeAttempt },
     );
     const unprobeable = new Set(probeRefused.map((r) => r.item.key));
     const fresh = candidates.filter((c) => !existing.has(c.key) && !unprobeable.has(c.key));
+    // The first copy stays; a later one with another payload is the sender's mistake, kept visible.
+    const conflicting = candidates.flatMap((c) => {
+      const stored = existing.get(c.key);
+      return stored !== undefined && conflicts(stored, c.row.payload_fingerprint ?? '0') ? [conflictingDuplicate(c.message, c, stored)] : [];
+    });
     let attempts = 0;
     const insertRefused: Array<Refused<Candidate>> = [];
     // Usually one chunk. With several, an outage on a later one leaves the earlier ones stored:
@@ -274,8 +308,9 @@ export class EventsConsumer {
     }
     return {
       inserted: fresh.length - insertRefused.length,
-      known: candidates.length - fresh.length - unprobeable.size,
+      known: candidates.length - fresh.length - unprobeable.size - conflicting.length,
       refused: [...probeRefused, ...insertRefused].map(storeRejected),
+      conflicts: conflicting,
       attempts,
     };
   }

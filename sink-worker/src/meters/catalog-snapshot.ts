@@ -12,6 +12,8 @@ export interface CatalogVersion {
 
 export interface LiveMeter {
   meterVersionId: string;
+  /** Names the meter where an event's values are shown (Usage.ListEvents). */
+  meterSlug: string;
   /**
    * undefined when the stored definition no longer compiles (the rules changed since it was
    * checked): its events are then stamped invalid, visibly, rather than left out, which would
@@ -35,7 +37,7 @@ export class MeterCatalogSnapshot {
       const key = lookupKey(v.organizationId, v.definition.eventType);
       let list = this.byOrgAndType.get(key);
       if (!list) this.byOrgAndType.set(key, (list = []));
-      list.push({ meterVersionId: v.meterVersionId, meter: compileOrUndefined(v.definition) });
+      list.push({ meterVersionId: v.meterVersionId, meterSlug: v.meterSlug, meter: compileOrUndefined(v.definition) });
     }
   }
 

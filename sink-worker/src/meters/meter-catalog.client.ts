@@ -23,6 +23,15 @@ export function catalogSyncVia(client: Catalog, instanceId: string, deadlineMs: 
   };
 }
 
+/** MeterCatalog.SyncCatalog without a lease: the Usage API reads the catalog and stores nothing. */
+export function catalogViewVia(client: Catalog, instanceId: string, deadlineMs: number): () => Promise<Pick<CatalogSync, 'revision' | 'versions'>> {
+  return async () => {
+    const res = await callUnary(PEER, client.syncCatalog.bind(client), { instanceId, takeLease: false, holdingRevision: '' }, deadlineMs);
+    // Unchecked, as for the sink: the snapshot compiles each definition and reports one that fails.
+    return { revision: res.revision, versions: res.versions.map((v) => ({ ...versionFields(v), definition: meterDefinitionFromProto(v.definition) as MeterDefinition })) };
+  };
+}
+
 /** MeterCatalog's backfill calls, as the BackfillRunner uses them. */
 export function backfillCatalogVia(client: Catalog, workerId: string, deadlineMs: number): BackfillCatalog {
   return {

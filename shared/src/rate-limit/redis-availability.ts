@@ -1,6 +1,12 @@
 import type { Redis } from 'ioredis';
 import { Gauge, type Registry } from 'prom-client';
-import type { Logger } from '@polaris/shared/service';
+import type { Logger } from '../service/logger';
+
+/** How a service names the gauge of its rate limiter's Redis (`collector_rate_limit_redis_up`). */
+export interface RedisAvailabilityOptions {
+  gaugeName: string;
+  now?: () => number;
+}
 
 /**
  * Since when the rate limiter's Redis has been unreachable, as seen from the connection (it closed,
@@ -13,14 +19,16 @@ export class RedisAvailability {
   private everReady = false;
   private closing = false;
   private readonly up: Gauge;
+  private readonly now: () => number;
 
   constructor(
     private readonly redis: Redis,
     private readonly logger: Logger,
     registry: Registry,
-    private readonly now: () => number,
+    opts: RedisAvailabilityOptions,
   ) {
-    this.up = new Gauge({ name: 'collector_rate_limit_redis_up', help: '1 while the rate limiter reaches Redis, 0 while it fails open or refuses', registers: [registry] });
+    this.now = opts.now ?? Date.now;
+    this.up = new Gauge({ name: opts.gaugeName, help: '1 while the rate limiter reaches Redis, 0 while it fails open or refuses', registers: [registry] });
     // Until the first connection is ready, Redis counts as down since the start: a collector that
     // never reaches it fails open for the grace, then refuses, like one that lost it.
     this.markDown(undefined);
@@ -33,7 +41,7 @@ export class RedisAvailability {
   /** A command was answered: Redis is back, if it was away. */
   answered(): void {
     if (this.downSince === undefined) return;
-    if (this.everReady) this.logger.info({ downForMs: this.now() - this.downSince }, 'rate limiter: Redis reachable again; counting events');
+    if (this.everReady) this.logger.info({ downForMs: this.now() - this.downSince }, 'rate limiter: Redis reachable again; counting again');
     this.everReady = true;
     this.downSince = undefined;
     this.up.set(1);
@@ -46,7 +54,7 @@ export class RedisAvailability {
   }
 
   async ping(): Promise<void> {
-    if (this.redis.status !== 'ready') throw new Error(`Redis connection is ${this.redis.status}; events pass uncounted within RATE_LIMIT_REDIS_GRACE_MS, then get 503`);
+    if (this.redis.status !== 'ready') throw new Error(`Redis connection is ${this.redis.status}; requests pass uncounted within RATE_LIMIT_REDIS_GRACE_MS, then get 503`);
     await this.redis.ping();
   }
 

@@ -1,0 +1,53 @@
+import { eventIdentityKey } from '@polaris/shared/contracts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { toClickHouseDateTime } from '../date-time';
+import { insertEventsRaw } from '../events-raw/events-raw.queries';
+import type { EventsRawRow } from '../events-raw/events-raw.schema';
+import { selectRows } from '../named-query';
+import { throwawayDatabase, type ThrowawayDatabase } from '../testing/throwaway-database';
+import { findStoredIdentities } from './event-identities.queries';
+import { z } from 'zod';
+
+const ns = 'ns-event-identities';
+const DAY = 86_400_000;
+const received = Date.UTC(2026, 5, 20, 10);
+
+function row(id: string, opts: { receivedAt?: number; fingerprint?: string; namespace?: string } = {}): EventsRawRow {
+  const at = opts.receivedAt ?? received;
+  return {
+    namespace: opts.namespace ?? ns, id, source: 'it', type: 'api.request', subject: 's', time: toClickHouseDateTime(at), time_ms: at, data: '{}',
+    ingested_at: toClickHouseDateTime(at), ingest_seq: '1', ...(opts.fingerprint === undefined ? {} : { payload_fingerprint: opts.fingerprint }),
+  };
+}
+const key = (r: EventsRawRow) => eventIdentityKey(r.namespace, r.source, r.id);
+
+describe('eventIdentities.findStored on ClickHouse (event_identities_v1, fed by the INSERT into events_raw)', () => {
+  let db: ThrowawayDatabase;
+
+  beforeAll(async () => {
+    db = await throwawayDatabase();
+  });
+  afterAll(async () => {
+    await db?.drop();
+  });
+
+  it('finds what one INSERT into events_raw stored, with its payload fingerprint, and nothing else', async () => {
+    const a = row('a', { fingerprint: '123' });
+    const b = row('b');
+    await insertEventsRaw(db.client, [a, b]);
+    const found = await findStoredIdentities(db.client, [a, b, row('never'), row('a', { namespace: 'ns-other' })], '2026-06-01');
+    expect(found).toEqual(new Map([[key(a), '123'], [key(b), '0']]));
+    // The identity row is ClickHouse's own copy of the event row, made by the same INSERT.
+    const identities = await selectRows(db.client, 'test', { query: `SELECT id, toString(ingested_day) AS day FROM event_identities_v1 WHERE namespace = '${ns}' ORDER BY id` }, z.object({ id: z.string(), day: z.string() }));
+    expect(identities).toEqual([{ id: 'a', day: '2026-06-20' }, { id: 'b', day: '2026-06-20' }]);
+  });
+
+  it('reads only the ingestion days of the window: an identity received before sinceDay is not seen', async () => {
+    const old = row('old', { receivedAt: received - 60 * DAY, fingerprint: '7' });
+    const edge = row('edge', { receivedAt: Date.UTC(2026, 4, 1, 0, 0, 0), fingerprint: '8' });
+    await insertEventsRaw(db.client, [old, edge]);
+    expect(await findStoredIdentities(db.client, [old, edge], '2026-05-01')).toEqual(new Map([[key(edge), '8']]));
+    expect(await findStoredIdentities(db.client, [old, edge], '2026-05-02')).toEqual(new Map());
+    await expect(findStoredIdentities(db.client, [old], '2026-5-1')).rejects.toThrow(/day/);
+  });
+});

@@ -1,0 +1,32 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { notificationEvents, organizations, withOrg, webhookEndpoints } from '@polaris/postgres';
+import { throwawayPostgres } from '@polaris/postgres/testing';
+import { createLogger, createMetricsRegistry } from '@polaris/shared/service';
+import { loadDevConfig } from '../src/config';
+import { NotificationJobs } from '../../rating-worker/src/notifications/notification-jobs';
+import { createNotificationMetrics } from '../../rating-worker/src/notifications/notification-metrics';
+import { createMailer } from '../../rating-worker/src/notifications/mailer';
+const stack = loadDevConfig();
+let got = 0;
+const server = http.createServer((req, res) => { req.resume(); req.on('end', () => { got++; res.writeHead(204).end(); }); });
+await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/h`;
+const db = await throwawayPostgres({ serverUrl: stack.postgres.url, poolMax: 40 });
+const org = (await organizations.create(db.pool, { name: 'p', slug: `p-${randomBytes(3).toString('hex')}` })).id;
+await webhookEndpoints.create(db.pool, { organizationId: org, url, eventTypes: [] });
+const logger = createLogger('probe', 'warn');
+const jobs = new NotificationJobs({ pool: db.pool, logger, settings: { redisUrl: `redis://127.0.0.1:${stack.ports.redis}`, prefix: `probe-${randomBytes(3).toString('hex')}`, concurrency: 32, dispatchIntervalMs: 1000, maxAttempts: 15, backoffBaseMs: 30000, backoffMaxMs: 3600000, disableAfterMs: 3600000, stallMs: 600000, timeoutMs: 10000, excerptBytes: 2048, allowPrivateTargets: true } });
+jobs.start(createNotificationMetrics(createMetricsRegistry('p'), jobs.queue), createMailer({ from: 'x' }, logger));
+const t0 = Date.now();
+for (let i = 0; i < 1000; i += 16) await Promise.all(Array.from({ length: 16 }, () => withOrg(db.pool, org, (tx) => notificationEvents.record(tx, { organizationId: org, type: 'dead_letters.growing', payload: {}, dedupeKey: randomUUID(), occurredAt: new Date() }))));
+console.log('recorded', Date.now() - t0);
+while (got < 1000) {
+  await new Promise((r) => setTimeout(r, 1000));
+  const { rows } = await db.pool.query('select count(*) filter (where dispatched_at is not null) d from notification_events');
+  const c = await jobs.queue.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed');
+  console.log(Date.now() - t0, 'got', got, 'dispatched', rows[0], c);
+  if (Date.now() - t0 > 40000) break;
+}
+await jobs.queue.obliterate({ force: true }); await jobs.stop(); await db.drop(); server.close();

@@ -1,0 +1,89 @@
+/**
+ * The sink's "already stored?" probe against an organization's history: the time of one probe
+ * of a batch of `batchSize` identities (half stored, half new, random UUID-like ids as the SDK
+ * makes them) with 0, then more events already stored. History is made by ClickHouse itself
+ * (INSERT … SELECT FROM numbers() into events_raw, whose view fills event_identities_v1 as for
+ * the sink's inserts): on a 2-core box 100 M rows through the sink would take hours.
+ *
+ * Two kinds of history: received inside the dedup window (the probe reads it: the worst case)
+ * and received before it (the probe must not read it at all: what the issue measured).
+ * Both probes are timed: the sink's (event_identities_v1 over the window) and the one it
+ * replaced (events_raw, every stored event of the org).
+ */
+import { eventIdentities, eventsRaw, sqlString, type ClickHouseClient, type EventIdentity } from '@polaris/clickhouse';
+import { randomUUID } from 'node:crypto';
+import { ms } from './stats';
+
+const DAY_MS = 86_400_000;
+const REPEATS = 5;
+
+export interface ProbeTiming {
+  stored: number;
+  window: 'inside' | 'before';
+  sinkProbeMs: number;
+  oldProbeMs: number;
+  found: number;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
+
+async function timed(repeats: number, work: () => Promise<number>): Promise<{ ms: number; found: number }> {
+  const times: number[] = [];
+  let found = 0;
+  for (let i = 0; i < repeats; i++) {
+    const t = performance.now();
+    found = await work();
+    times.push(performance.now() - t);
+  }
+  return { ms: median(times), found };
+}
+
+/**
+ * Adds `count` events of `orgId`, ids `h<n>` hashed, received over the `spanDays` days ending
+ * `endDaysAgo` days ago (ingestion time is what the window runs by).
+ */
+async function addHistory(client: ClickHouseClient, orgId: string, first: number, count: number, endDaysAgo: number, spanDays: number): Promise<void> {
+  const spanSeconds = spanDays * 86_400;
+  await client.command({
+    query: `INSERT INTO events_raw (namespace, id, source, type, subject, time, time_ms, data, ingested_at, ingest_seq, payload_fingerprint)
+      SELECT ${sqlString(orgId)}, lower(hex(sipHash128(toString(number)))), 'bench', 'api.request', concat('cust-', toString(number % 50)),
+             toDateTime(received), toUInt64(received) * 1000, '{"tokens":1}', toDateTime(received), number, sipHash64(number)
+      FROM (SELECT number, toUInt32(now()) - ${endDaysAgo * 86_400} - (number % ${spanSeconds}) AS received FROM numbers(${first}, ${count}))`,
+    clickhouse_settings: { max_insert_block_size: '1048576' },
+  });
+}
+
+async function sampleStored(client: ClickHouseClient, orgId: string, n: number): Promise<EventIdentity[]> {
+  const rs = await client.query({ query: `SELECT source, id FROM events_raw WHERE namespace = ${sqlString(orgId)} AND rand() % 1000 = 0 LIMIT ${n}`, format: 'JSONEachRow' });
+  return (await rs.json<{ source: string; id: string }>()).map((r) => ({ namespace: orgId, ...r }));
+}
+
+/** Times both probes for each history level in `levels` (cumulative), for history inside or before the window. */
+export async function probeAgainstHistory(
+  client: ClickHouseClient,
+  orgId: string,
+  levels: number[],
+  window: 'inside' | 'before',
+  opts: { batchSize: number; windowDays: number; log: (line: string) => void },
+): Promise<ProbeTiming[]> {
+  const out: ProbeTiming[] = [];
+  let stored = 0;
+  const sinceDay = new Date(Date.now() - (opts.windowDays + 1) * DAY_MS).toISOString().slice(0, 10);
+  for (const level of levels) {
+    if (level > stored) {
+      const t = performance.now();
+      // Inside: spread over the window's days. Before: the 30 days before the window.
+      if (window === 'inside') await addHistory(client, orgId, stored, level - stored, 0, opts.windowDays - 1);
+      else await addHistory(client, orgId, stored, level - stored, opts.windowDays + 2, 30);
+      opts.log(`  history ${window} the window: ${stored} → ${level} events in ${ms(performance.now() - t)}`);
+      stored = level;
+    }
+    const storedIds = stored > 0 ? await sampleStored(client, orgId, Math.floor(opts.batchSize / 2)) : [];
+    const batch = [...storedIds, ...Array.from({ length: opts.batchSize - storedIds.length }, () => ({ namespace: orgId, source: 'bench', id: randomUUID() }))];
+    const sink = await timed(REPEATS, async () => (await eventIdentities.findStored(client, batch, sinceDay)).size);
+    const old = await timed(REPEATS, async () => (await eventsRaw.findExisting(client, batch)).size);
+    out.push({ stored, window, sinkProbeMs: sink.ms, oldProbeMs: old.ms, found: sink.found });
+    opts.log(`  ${stored} stored (${window}): sink probe ${ms(sink.ms)} (found ${sink.found}), events_raw probe ${ms(old.ms)} (found ${old.found})`);
+  }
+  return out;
+}
