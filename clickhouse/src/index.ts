@@ -5,6 +5,7 @@
 // MeterBackfillStore for backfills), not a client.
 // Migrations: `@polaris/clickhouse/migrate`; test databases: `@polaris/clickhouse/testing`.
 import { findStoredIdentities, findStoredStatements } from './event-identities/event-identities.queries';
+import { countHashesStatement, countIdentityHashes, countOtherLayouts, dropIdentityDaysBefore, readHashesStatement, readIdentityHashes } from './event-identities/identity-hashes.queries';
 import { findExistingEventsRaw, findExistingStatements, insertEventsRaw, insertStatement } from './events-raw/events-raw.queries';
 import { readRecentEvents, recentEventsStatement } from './events-raw/recent-events.query';
 import { countBackfillEvents, countEventsStatement, insertBackfillValues, insertValuesStatement, readBackfillEvents, readEventsStatement } from './meter-backfill/meter-backfill.queries';
@@ -21,11 +22,22 @@ export const eventsRaw = {
   recentStatement: recentEventsStatement,
 } as const;
 
-/** The identities of stored events, for the sink's windowed "already stored?" probe (event_identities_v1). */
+/**
+ * The identities of stored events (event_identities_v2): the sink's windowed "already stored?"
+ * probe, the identity hashes its per-partition filters are rebuilt from, and day retention.
+ */
 export const eventIdentities = {
   findStored: findStoredIdentities,
   findStoredStatements,
+  countHashes: countIdentityHashes,
+  countHashesStatement,
+  readHashes: readIdentityHashes,
+  readHashesStatement,
+  countOtherLayouts,
+  dropDaysBefore: dropIdentityDaysBefore,
 } as const;
+export { ALL_PARTITIONS, type IdentityHashScope } from './event-identities/identity-hashes.queries';
+export { identityHash, identityHashText, type IdentityHash } from './event-identities/identity-hash';
 
 /** Meter usage from the rollups meter_usage_per_{minute,hour,day}_v1 (docs/meters.md); queryRaw: the same from events_raw, for tests and benches. */
 export const meterUsage = {

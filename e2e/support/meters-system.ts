@@ -50,6 +50,8 @@ export interface MeterSystemOptions {
   label: string;
   /** Extra sink-worker settings (BACKFILL_PAGE_SIZE, CLICKHOUSE_URL through a proxy, …). */
   sinkEnv?: Record<string, string>;
+  /** Extra rating-worker settings (THRESHOLD_EVALUATION_INTERVAL_MS, …). */
+  ratingEnv?: Record<string, string>;
   partitions?: number;
 }
 
@@ -84,7 +86,15 @@ export async function startMeterSystem(opts: MeterSystemOptions): Promise<MeterS
         {
           name: 'rating-worker',
           opsPort: await freePort(),
-          env: { DATABASE_URL: postgres.appUrl, GRPC_PORT: String(ratingGrpc), METER_LEASE_TTL_MS: '15000', METER_LEASE_GRACE_MS: '5000' },
+          env: {
+            DATABASE_URL: postgres.appUrl,
+            GRPC_PORT: String(ratingGrpc),
+            METER_LEASE_TTL_MS: '15000',
+            METER_LEASE_GRACE_MS: '5000',
+            // Its own sink's Usage API (rating estimates, usage thresholds), not the shared system's.
+            USAGE_GRPC_ADDR: `127.0.0.1:${sinkGrpc}`,
+            ...opts.ratingEnv,
+          },
         },
       ]),
     );

@@ -19,13 +19,13 @@ const storedIdentityRow = z.object({
 
 /**
  * The probe queries of eventIdentities.findStored: the identities among `identities` whose stored
- * copy was received on `sinceDay` or later (event_identities_v1, clickhouse/migrations/0011).
+ * copy was received on `sinceDay` or later (event_identities_v2, clickhouse/migrations/0013).
  * The day bound prunes every older partition, so what the namespace stored before the window
  * costs nothing. No FINAL: any copy of an identity row proves the event is stored.
  */
 export function findStoredStatements(identities: readonly EventIdentity[], sinceDay: string): SelectStatement[] {
   const day = checkParams(FIND_STORED, sinceDayParam, sinceDay);
-  const prefix = `SELECT namespace, source, id, toString(payload_fingerprint) AS payload_fingerprint FROM event_identities_v1 WHERE ingested_day >= toDate(${sqlString(day)}) AND (`;
+  const prefix = `SELECT namespace, source, id, toString(payload_fingerprint) AS payload_fingerprint FROM event_identities_v2 WHERE ingested_day >= toDate(${sqlString(day)}) AND (`;
   return identityProbeStatements(FIND_STORED, prefix, ')', identities);
 }
 

@@ -40,6 +40,13 @@ export const eventsRawRowSchema = z
      * copied into event_identities_v1 to tell a conflicting copy from a retry. Unset reads 0.
      */
     payload_fingerprint: z.string().optional(),
+    /**
+     * The partition of the events topic this identity belongs to (Kafka's default partitioner over
+     * its key) and the topic's partition count it was computed with (migration 0013): which
+     * filter of the sink holds it after a rebuild. Unset reads 0, "unknown": every filter.
+     */
+    kafka_partition: z.number().int().nonnegative().optional(),
+    kafka_partitions: z.number().int().nonnegative().optional(),
     // Meter values (clickhouse/migrations/0002_events_raw_meter_values_v1.sql, docs/meters.md),
     // all optional: a row without them is stored with revision 0 and no meters, as before.
     /** UInt64 as text: the meter catalog revision the values were extracted with (0 when unset). */

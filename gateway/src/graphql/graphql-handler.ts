@@ -5,6 +5,7 @@ import type { Backends } from '../backends';
 import { contextFactory, type GatewayContext } from './context';
 import { errorClassesPlugin } from './error-classes.plugin';
 import { typeDefs } from './generated/type-defs';
+import { getParametersPlugin } from './get-parameters';
 import { disableIntrospectionPlugin } from './introspection';
 import { graphqlLimitPlugins, type GraphQLLimits } from './limits';
 import { maskedErrors } from './masked-errors';
@@ -33,7 +34,7 @@ export function createGraphQLHandler(opts: GraphQLHandlerOptions) {
   return createYoga<object, GatewayContext>({
     schema: enforcePaging(createSchema<GatewayContext>({ typeDefs, resolvers })),
     context: contextFactory(opts.auth, opts.backends, opts.deadlineMs),
-    plugins: [...graphqlLimitPlugins(opts.limits), ...(opts.introspection === false ? [disableIntrospectionPlugin()] : []), errorClassesPlugin()],
+    plugins: [getParametersPlugin(), ...graphqlLimitPlugins(opts.limits), ...(opts.introspection === false ? [disableIntrospectionPlugin()] : []), errorClassesPlugin()],
     graphiql: opts.graphiql,
     maskedErrors: maskedErrors(),
     logging: opts.logging,

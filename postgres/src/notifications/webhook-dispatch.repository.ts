@@ -29,30 +29,40 @@ async function stalledDeliveries(db: Queryable, idleMs: number, limit: number): 
 }
 
 /**
- * One event's fan-out, in one transaction: a delivery per enabled endpoint whose filter takes the
- * event's type (unique per event and endpoint, so repeating it adds nothing), then the event is
- * marked dispatched. Returns the deliveries this call created, for the caller to queue after the
- * commit; an event already dispatched (or being dispatched by another replica) returns none.
+ * The fan-out of some of one organization's events, in one transaction: a delivery per enabled
+ * endpoint whose filter takes an event's type (unique per event and endpoint, so repeating it adds
+ * nothing), then the events are marked dispatched. Returns the deliveries this call created, for
+ * the caller to queue after the commit, and the events it dispatched; events already dispatched
+ * (or being dispatched by another replica: SKIP LOCKED) are left out.
  */
-async function fanOut(db: Transactable, organizationId: string, eventId: string): Promise<{ deliveries: QueuedDelivery[]; event?: { type: string; payload: unknown } }> {
+async function fanOut(
+  db: Transactable,
+  organizationId: string,
+  eventIds: readonly string[],
+): Promise<{ deliveries: QueuedDelivery[]; events: Array<{ id: string; type: string; payload: unknown }> }> {
   return withOrg(db, organizationId, async (tx) => {
     const { rows } = await tx.query(
-      `SELECT id, type, payload FROM notification_events WHERE organization_id = $1 AND id = $2 AND dispatched_at IS NULL FOR UPDATE SKIP LOCKED`,
-      [organizationId, eventId],
+      `SELECT id, type, payload FROM notification_events
+        WHERE organization_id = $1 AND id = ANY ($2::uuid[]) AND dispatched_at IS NULL
+        FOR UPDATE SKIP LOCKED`,
+      [organizationId, eventIds],
     );
-    const event = parseFirstRow('webhookDispatch.lockEvent', z.object({ id: z.guid(), type: z.string(), payload: z.unknown() }), rows);
-    if (!event) return { deliveries: [] };
+    const events = parseRows('webhookDispatch.lockEvents', z.object({ id: z.guid(), type: z.string(), payload: z.unknown() }), rows);
+    if (events.length === 0) return { deliveries: [], events: [] };
+    const locked = events.map((e) => e.id);
     const inserted = await tx.query(
       `INSERT INTO webhook_deliveries (organization_id, endpoint_id, event_id, event_type)
-       SELECT $1, e.id, $2, $3 FROM webhook_endpoints e
-        WHERE e.organization_id = $1 AND e.enabled AND (cardinality(e.event_types) = 0 OR $3 = ANY (e.event_types))
+       SELECT $1, e.id, n.id, n.type FROM notification_events n
+         JOIN webhook_endpoints e ON e.organization_id = n.organization_id AND e.enabled AND (cardinality(e.event_types) = 0 OR n.type = ANY (e.event_types))
+        WHERE n.organization_id = $1 AND n.id = ANY ($2::uuid[])
+        ORDER BY n.created_at, n.id
        ON CONFLICT (event_id, endpoint_id) DO NOTHING
        RETURNING id, organization_id`,
-      [organizationId, eventId, event.type],
+      [organizationId, locked],
     );
-    await tx.query('UPDATE notification_events SET dispatched_at = now() WHERE organization_id = $1 AND id = $2', [organizationId, eventId]);
+    await tx.query('UPDATE notification_events SET dispatched_at = now() WHERE organization_id = $1 AND id = ANY ($2::uuid[])', [organizationId, locked]);
     const deliveries = parseRows('webhookDispatch.insertDeliveries', idAndOrg, inserted.rows).map((r) => ({ deliveryId: r.id, organizationId: r.organization_id, replays: 0 }));
-    return { deliveries, event: { type: event.type, payload: event.payload } };
+    return { deliveries, events };
   });
 }
 

@@ -39,12 +39,17 @@ export async function dispatchEvents(
   let deliveries = 0;
   for (;;) {
     const batch = await webhookDispatch.undispatchedEvents(pool, settings.batchSize);
-    for (const { eventId, organizationId } of batch) {
-      const fanned = await webhookDispatch.fanOut(pool, organizationId, eventId);
+    // One transaction per organization for its events of the batch.
+    const byOrg = new Map<string, string[]>();
+    for (const { eventId, organizationId } of batch) byOrg.set(organizationId, [...(byOrg.get(organizationId) ?? []), eventId]);
+    for (const [organizationId, eventIds] of byOrg) {
+      const fanned = await webhookDispatch.fanOut(pool, organizationId, eventIds);
       if (fanned.deliveries.length > 0) await queue.addBulk(fanned.deliveries.map((d) => deliverJob(d, deps.jobOptions)));
       deliveries += fanned.deliveries.length;
       deps.metrics.dispatched(fanned.deliveries.length);
-      if (fanned.event?.type === 'invoice.finalized') await queueInvoiceEmail(deps, organizationId, eventId, fanned.event.payload);
+      for (const event of fanned.events) {
+        if (event.type === 'invoice.finalized') await queueInvoiceEmail(deps, organizationId, event.id, event.payload);
+      }
     }
     events += batch.length;
     if (batch.length < settings.batchSize) break;
@@ -52,9 +57,9 @@ export async function dispatchEvents(
   const stalled = await webhookDispatch.stalledDeliveries(pool, settings.stallMs, settings.batchSize);
   if (stalled.length > 0) {
     await queue.addBulk(stalled.map((d) => deliverJob(d, deps.jobOptions)));
-    const byOrg = new Map<string, string[]>();
-    for (const d of stalled) byOrg.set(d.organizationId, [...(byOrg.get(d.organizationId) ?? []), d.deliveryId]);
-    for (const [org, ids] of byOrg) await webhookDispatch.touchPending(pool, org, ids);
+    const stalledByOrg = new Map<string, string[]>();
+    for (const d of stalled) stalledByOrg.set(d.organizationId, [...(stalledByOrg.get(d.organizationId) ?? []), d.deliveryId]);
+    for (const [org, ids] of stalledByOrg) await webhookDispatch.touchPending(pool, org, ids);
     deps.logger.info({ count: stalled.length }, 'pending webhook deliveries queued again');
   }
   return { events, deliveries, requeued: stalled.length };

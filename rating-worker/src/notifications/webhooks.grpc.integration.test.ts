@@ -29,7 +29,7 @@ async function fannedEvent(org: string): Promise<QueuedDelivery[]> {
   const eventId = await withOrg(h.db.pool, org, (tx) =>
     notificationEvents.record(tx, { organizationId: org, type: 'invoice.paid', payload: {}, dedupeKey: `k:${Math.random()}`, occurredAt: new Date() }),
   );
-  return (await webhookDispatch.fanOut(h.db.pool, org, eventId ?? '')).deliveries;
+  return (await webhookDispatch.fanOut(h.db.pool, org, [eventId ?? ''])).deliveries;
 }
 
 describe('Webhooks gRPC', () => {

@@ -222,6 +222,9 @@ export function localSpecs(ports: SystemPorts, shared: Record<string, string>): 
       env: {
         // The per-organization request counts (gateway rate limits) live in the same Redis.
         REDIS_URL: `redis://127.0.0.1:${dev.ports.redis}`,
+        // Lets the local system (demo, e2e) sign dashboard tokens (createDashboardToken). A fixed
+        // secret is fine for a gateway bound to loopback; compose and k8s take theirs from a Secret.
+        JWT_HS256_SECRET: 'polaris-local-stack-dashboard-token-secret',
         ...shared,
         HTTP_PORT: String(ports.gateway),
         IDENTITY_GRPC_ADDR: loop(ports.identityGrpc),

@@ -13,6 +13,7 @@ export {
   eventMessageSchema,
   type EventMessage,
 } from './events-topic';
+export { keyPartition, murmur2 } from './event-partition';
 export { EVENTS_TOPIC_PARTITIONS, TOPICS, type TopicSpec } from './topics';
 export { DEAD_LETTER_HEADERS, DEAD_LETTER_REPLAY_HEADERS, deadLetterMessage, type DeadLetterInput } from './dead-letter';
 export { requireOrganizationId } from './organization-id';
