@@ -23,7 +23,7 @@ import { committedOffsets, createPrivateTopic, deleteTopicAndGroup, groupReached
  * committed; it is SIGKILLed right there. A new sink on the same group then has to wait for the
  * dead member's session (the consumer's 30 s sessionTimeout) to expire before it gets the partition.
  *
- * The two records of an event, its row and its identity (event_identities_v1, what the probe
+ * The two records of an event, its row and its identity (event_identities_v2, what the probe
  * reads), are one write: ClickHouse makes the identity from the same INSERT. So when the event is
  * there at the kill, its identity is too, and the replay can neither store it again (event without
  * identity) nor drop it (identity without event).

@@ -54,7 +54,7 @@ const probe: EventIdentity[] = [
   { namespace: otherNs, source: 'compat', id: 'b' }, // b is stored, but in ns, not here
 ];
 const probeSql = eventsRaw.findExistingStatements(probe).map((s) => s.query);
-/** The sink's windowed probe of event_identities_v1 (filled by its view from the same inserts). */
+/** The sink's windowed probe of event_identities_v2 (filled by its view from the same inserts). */
 const storedProbeSql = eventIdentities.findStoredStatements(probe, '2026-01-01').map((s) => s.query);
 
 const migrations = readMigrationFiles(CLICKHOUSE_MIGRATIONS_DIR);
@@ -74,7 +74,7 @@ const plan: CompatPlan = {
     { name: 'stored rows', sql: 'SELECT * FROM events_raw FINAL ORDER BY namespace, id' },
     ...probeSql.map((sql, i) => ({ name: `existing probe ${i + 1}`, sql })),
     ...storedProbeSql.map((sql, i) => ({ name: `stored identities probe ${i + 1}`, sql })),
-    { name: 'stored identities', sql: 'SELECT namespace, source, id, toString(ingested_day) AS day, toString(payload_fingerprint) AS fp FROM event_identities_v1 FINAL ORDER BY namespace, id' },
+    { name: 'stored identities', sql: 'SELECT namespace, source, id, toString(ingested_day) AS day, toString(payload_fingerprint) AS fp FROM event_identities_v2 FINAL ORDER BY namespace, id' },
   ],
 };
 
@@ -139,7 +139,7 @@ describe('our ClickHouse SQL on 18.16 and on a current ClickHouse (chdb-core)', 
     expect(raw(modern)).toBe(t0 - 1);
   });
 
-  it('the windowed probe of event_identities_v1 finds exactly the stored identities of this namespace, as the probe of events_raw does', () => {
+  it('the windowed probe of event_identities_v2 finds exactly the stored identities of this namespace, as the probe of events_raw does', () => {
     expect(storedProbeSql).toHaveLength(1);
     const ids = (name: string) => rowsOf(server, name).map((r) => r.id).sort();
     expect(ids('stored identities probe 1')).toEqual(ids('existing probe 1'));

@@ -40,12 +40,12 @@ export async function closeRowClients(): Promise<void> {
 }
 
 /**
- * Rows of event_identities_v1 per event id for one namespace, no FINAL: the sink's probe reads
+ * Rows of event_identities_v2 per event id for one namespace, no FINAL: the sink's probe reads
  * these, and ClickHouse writes them from the same INSERT as the events.
  */
 export async function identitiesPerId(namespace: string, database = 'polaris'): Promise<Map<string, number>> {
   const rs = await client(database).query({
-    query: `SELECT id, count() AS n FROM event_identities_v1 WHERE namespace = ${sqlString(namespace)} GROUP BY id`,
+    query: `SELECT id, count() AS n FROM event_identities_v2 WHERE namespace = ${sqlString(namespace)} GROUP BY id`,
     format: 'JSONEachRow',
   });
   return new Map((await rs.json<{ id: string; n: string }>()).map((r) => [r.id, Number(r.n)]));

@@ -278,7 +278,7 @@ async function probeHistorySection(): Promise<void> {
   }
   const base = (w: ProbeTiming['window']) => timings.find((t) => t.window === w && t.stored === Math.min(...PROBE_HISTORY));
   console.log(formatBenchTable(
-    ['history received', 'events stored', 'sink probe (event_identities_v1, window)', 'vs least history', 'old probe (events_raw, all history)'],
+    ['history received', 'events stored', 'sink probe (event_identities_v2, window)', 'vs least history', 'old probe (events_raw, all history)'],
     timings.map((t) => [`${t.window} the window`, String(t.stored), ms(t.sinkProbeMs), ratio(t.sinkProbeMs, base(t.window)?.sinkProbeMs ?? t.sinkProbeMs), ms(t.oldProbeMs)]),
   ));
 }

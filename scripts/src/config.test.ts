@@ -14,6 +14,7 @@ describe('loadDevConfig', () => {
       kafka: 59092,
       kafkaController: 59093,
       redis: 56379,
+      smtp: 51025,
     });
     expect(config.postgres.url).toBe('postgres://polaris:polaris@127.0.0.1:55432/polaris');
     expect(config.clickhouse).toEqual({ url: 'http://127.0.0.1:58123', database: 'polaris', username: 'default', password: '' });

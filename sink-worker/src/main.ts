@@ -9,6 +9,9 @@ import { callUnary, createInternalAuth, createUnaryWrapper, insecureChannel, int
 import { createKafka, kafkaConnection } from '@polaris/shared/kafka';
 import { loadSinkWorkerConfig } from './config';
 import { EventsConsumer } from './events/events.consumer';
+import { identityRetentionDays } from './events/dedup-window';
+import { identityFilterSource } from './events/identity-filter-source';
+import { IdentityRetention } from './events/identity-retention';
 import { BackfillRunner } from './meters/backfill.runner';
 import { CatalogLease } from './meters/catalog-lease';
 import { LiveMeters } from './meters/live-meters';
@@ -72,6 +75,7 @@ await runService({
       parts.push({ name: 'meter-catalog', stop: async () => liveMeters.stop() });
       const kafka = createKafka({ clientId: config.KAFKA_CLIENT_ID, connection: kafkaConnection(config), logger });
       const batchMetrics = new BatchMetrics(registry);
+      const filterSource = identityFilterSource(kafka, ch, config.EVENTS_TOPIC);
       const consumer = new EventsConsumer(
         kafka,
         eventsRawWriter(ch),
@@ -84,6 +88,7 @@ await runService({
           sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
           meters: liveMeters,
           onBatchCommitted: (batch) => batchMetrics.observe(batch),
+          identityFilters: { source: filterSource },
           // Stopped for good (kafkajs will not restart it): exit, so that the pod is restarted.
           onStopped: (err) => fail(new Error(`events consumer stopped: ${err.message}`, { cause: err })),
         },
@@ -95,6 +100,10 @@ await runService({
       checks.push({ name: 'consumer', check: async () => consumer.health() });
       liveness.push({ name: 'consumer', check: () => consumer.liveness() });
       parts.push({ name: 'consumer', stop: () => consumer.stop() });
+      parts.push({ name: 'identity-filter-source', stop: () => filterSource.close() });
+      const retention = new IdentityRetention(ch, identityRetentionDays(config), logger.child({ part: 'identity-retention' }));
+      retention.start();
+      parts.push({ name: 'identity-retention', stop: async () => retention.stop() });
       const lag = new ConsumerLagPoller(kafka, { groupId: config.KAFKA_GROUP_ID, topic: config.EVENTS_TOPIC, intervalMs: config.SINK_LAG_POLL_INTERVAL_MS }, logger, registry);
       lag.start();
       parts.push({ name: 'consumer-lag', stop: () => lag.stop() });

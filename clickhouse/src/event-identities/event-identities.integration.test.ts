@@ -21,7 +21,7 @@ function row(id: string, opts: { receivedAt?: number; fingerprint?: string; name
 }
 const key = (r: EventsRawRow) => eventIdentityKey(r.namespace, r.source, r.id);
 
-describe('eventIdentities.findStored on ClickHouse (event_identities_v1, fed by the INSERT into events_raw)', () => {
+describe('eventIdentities.findStored on ClickHouse (event_identities_v2, fed by the INSERT into events_raw)', () => {
   let db: ThrowawayDatabase;
 
   beforeAll(async () => {
@@ -38,7 +38,7 @@ describe('eventIdentities.findStored on ClickHouse (event_identities_v1, fed by 
     const found = await findStoredIdentities(db.client, [a, b, row('never'), row('a', { namespace: 'ns-other' })], '2026-06-01');
     expect(found).toEqual(new Map([[key(a), '123'], [key(b), '0']]));
     // The identity row is ClickHouse's own copy of the event row, made by the same INSERT.
-    const identities = await selectRows(db.client, 'test', { query: `SELECT id, toString(ingested_day) AS day FROM event_identities_v1 WHERE namespace = '${ns}' ORDER BY id` }, z.object({ id: z.string(), day: z.string() }));
+    const identities = await selectRows(db.client, 'test', { query: `SELECT id, toString(ingested_day) AS day FROM event_identities_v2 WHERE namespace = '${ns}' ORDER BY id` }, z.object({ id: z.string(), day: z.string() }));
     expect(identities).toEqual([{ id: 'a', day: '2026-06-20' }, { id: 'b', day: '2026-06-20' }]);
   });
 

@@ -37,7 +37,7 @@ export const eventsRawRowSchema = z
     ingest_seq: z.string(),
     /**
      * UInt64 as text: the sink's fingerprint of type, subject, time_ms and data (migration 0010),
-     * copied into event_identities_v1 to tell a conflicting copy from a retry. Unset reads 0.
+     * copied into event_identities_v2 to tell a conflicting copy from a retry. Unset reads 0.
      */
     payload_fingerprint: z.string().optional(),
     /**

@@ -14,7 +14,7 @@ export interface EventsRawWriter {
   findExisting(identities: readonly EventIdentity[]): Promise<Set<string>>;
   /**
    * The sink's probe: eventIdentityKey → stored payload fingerprint, of the identities whose
-   * stored copy was received on `sinceDay` ('YYYY-MM-DD', UTC) or later (event_identities_v1).
+   * stored copy was received on `sinceDay` ('YYYY-MM-DD', UTC) or later (event_identities_v2).
    */
   findStored(identities: readonly EventIdentity[], sinceDay: string): Promise<Map<string, string>>;
 }

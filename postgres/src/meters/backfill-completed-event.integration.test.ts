@@ -30,7 +30,7 @@ it('records meter.backfill_completed once, with the completion', async () => {
       organization_id: organizationId,
       type: 'meter.backfill_completed',
       dedupe_key: `meter.backfill_completed:${runId}`,
-      payload: expect.objectContaining({ backfillRunId: runId, meterSlug: 'tokens', meterVersion: 1, eventsDone: 42, fromMs: null, toMs: null }),
+      payload: { meter: { id: expect.any(String), slug: 'tokens', version: 1 }, run: { id: runId, from: '1970-01-01T00:00:00.000Z', to: expect.any(String), state: 'succeeded' } },
     },
   ]);
 });

@@ -9,24 +9,24 @@ import type { BackfillRun } from './meter-records';
  * is a call of no organization (the sink's CompleteBackfill), so the run's own organization is set
  * for the rest of this transaction first: the outbox's row-level security accepts only its rows.
  */
-export async function recordBackfillCompleted(tx: Queryable, run: BackfillRun): Promise<void> {
+export async function recordBackfillCompleted(tx: Queryable, run: BackfillRun, meterId: string): Promise<void> {
   await tx.query(`SELECT set_config('${ORG_SETTING}', $1, true)`, [run.organizationId]);
+  const finishedAt = run.finishedAt ?? new Date();
   await notificationEvents.record(tx, {
     organizationId: run.organizationId,
     type: 'meter.backfill_completed',
     dedupeKey: `meter.backfill_completed:${run.id}`,
-    occurredAt: run.finishedAt ?? new Date(),
+    occurredAt: finishedAt,
+    // The catalogue's meter.backfill_completed v1 (postgres/src/notifications/event-catalogue.ts).
+    // A whole-history run covers event time from the epoch to its completion.
     payload: {
-      backfillRunId: run.id,
-      meterSlug: run.meterSlug,
-      meterVersion: run.meterVersion,
-      meterVersionId: run.meterVersionId,
-      eventsDone: run.eventsDone,
-      // Event time covered, epoch ms; null = unbounded (a whole-history run).
-      fromMs: run.fromMs,
-      toMs: run.toMs,
-      startedAt: run.startedAt?.toISOString() ?? null,
-      finishedAt: run.finishedAt?.toISOString() ?? null,
+      meter: { id: meterId, slug: run.meterSlug, version: run.meterVersion },
+      run: {
+        id: run.id,
+        from: new Date(run.fromMs ?? 0).toISOString(),
+        to: new Date(run.toMs ?? finishedAt.getTime()).toISOString(),
+        state: 'succeeded',
+      },
     },
   });
 }

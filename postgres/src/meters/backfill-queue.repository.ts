@@ -261,7 +261,7 @@ async function complete(db: Transactable, input: { runId: string; workerId: stri
     const run = await runById(tx, runId);
     if (!run) throw new Error(`backfill run ${runId} vanished while locked`);
     // The notification outbox, in this transaction: one meter.backfill_completed per completed run.
-    await recordBackfillCompleted(tx, run);
+    await recordBackfillCompleted(tx, run, meter.id);
     return run;
   });
 }

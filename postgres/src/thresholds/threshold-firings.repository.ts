@@ -147,18 +147,18 @@ async function fire(tx: Queryable, input: FireInput): Promise<boolean> {
     type: 'usage.threshold_crossed',
     dedupeKey: `usage.threshold_crossed:${threshold.id}:${period.start.toISOString()}`,
     occurredAt: input.observedAt,
+    // The catalogue's usage.threshold_crossed v1 (postgres/src/notifications/event-catalogue.ts).
     payload: {
       thresholdId: threshold.id,
       customerId: threshold.customerId,
       customerExternalId: threshold.customerExternalId,
       meterSlug: threshold.meterSlug,
       kind: threshold.kind,
-      ...(threshold.quantity !== undefined ? { quantity: threshold.quantity } : {}),
       ...(threshold.percent !== undefined ? { percent: threshold.percent } : {}),
-      limit: input.limit,
-      observed: input.observed,
       periodStart: period.start.toISOString(),
       periodEnd: period.end.toISOString(),
+      limitQuantity: input.limit,
+      observedQuantity: input.observed,
     },
   });
   if (eventId) {

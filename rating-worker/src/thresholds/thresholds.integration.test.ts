@@ -155,7 +155,17 @@ describe('threshold evaluation', () => {
     expect(await firedOf(percent.id)).toEqual([]);
     const events = await notificationsOf(h.orgA, `usage.threshold_crossed:${absolute.id}:`);
     expect(events.map((e) => e.dedupe_key)).toEqual([`usage.threshold_crossed:${absolute.id}:${JAN.toISOString()}`]);
-    expect(events[0]?.payload).toMatchObject({ thresholdId: absolute.id, meterSlug: 'calls', limit: '5', observed: '6', periodStart: JAN.toISOString() });
+    expect(events[0]?.payload).toEqual({
+      thresholdId: absolute.id,
+      customerId: customer.id,
+      customerExternalId: customer.externalId,
+      kind: 'absolute',
+      meterSlug: 'calls',
+      limitQuantity: '5',
+      observedQuantity: '6',
+      periodStart: JAN.toISOString(),
+      periodEnd: FEB.toISOString(),
+    });
 
     // More usage, later evaluations: still the one firing. The percent threshold crosses 15 once.
     await insertUsage(usage.clickhouse, h.orgA, versionA, calls(subject, 10, new Date('2026-01-12T00:00:00Z')));

@@ -2,12 +2,12 @@
  * The sink's "already stored?" probe against an organization's history: the time of one probe
  * of a batch of `batchSize` identities (half stored, half new, random UUID-like ids as the SDK
  * makes them) with 0, then more events already stored. History is made by ClickHouse itself
- * (INSERT … SELECT FROM numbers() into events_raw, whose view fills event_identities_v1 as for
+ * (INSERT … SELECT FROM numbers() into events_raw, whose view fills event_identities_v2 as for
  * the sink's inserts): on a 2-core box 100 M rows through the sink would take hours.
  *
  * Two kinds of history: received inside the dedup window (the probe reads it: the worst case)
  * and received before it (the probe must not read it at all: what the issue measured).
- * Both probes are timed: the sink's (event_identities_v1 over the window) and the one it
+ * Both probes are timed: the sink's (event_identities_v2 over the window) and the one it
  * replaced (events_raw, every stored event of the org).
  */
 import { eventIdentities, eventsRaw, sqlString, type ClickHouseClient, type EventIdentity } from '@polaris/clickhouse';

@@ -16,10 +16,21 @@ export const dedupConfigSchema = z.object({
   /**
    * How long after the first copy of an event was received a copy of it is still recognised
    * (by ingestion time). At least MIN_DEDUP_WINDOW_DAYS: shorter, a late retry the collector
-   * accepted would be stored twice. The probe reads this many days of event_identities_v1.
+   * accepted would be stored twice. The probe reads this many days of event_identities_v2.
    */
   SINK_DEDUP_WINDOW_DAYS: z.coerce.number().int().min(MIN_DEDUP_WINDOW_DAYS).max(3_650).default(MIN_DEDUP_WINDOW_DAYS + 1),
+  /**
+   * The longest a message may wait in the events topic before the sink reads it (the broker's
+   * retention; Kafka's and Redpanda's default is 7 days). A batch probes back from its own
+   * receipt time, so identity days are kept for the window plus this plus 2 days
+   * (identityRetentionDays), then dropped by the sink.
+   */
+  SINK_BROKER_RETENTION_DAYS: z.coerce.number().int().min(0).max(3_650).default(7),
 });
+
+/** How many days of event_identities_v2 the sink keeps: older days are dropped (identity-retention.ts). */
+export const identityRetentionDays = (cfg: { SINK_DEDUP_WINDOW_DAYS: number; SINK_BROKER_RETENTION_DAYS: number }): number =>
+  cfg.SINK_DEDUP_WINDOW_DAYS + cfg.SINK_BROKER_RETENTION_DAYS + 2;
 
 export interface DedupWindow {
   windowMs: number;
@@ -50,7 +61,7 @@ export function beyondDedupWindow(timeMs: number, receivedAtMs: number, w: Dedup
 
 /**
  * What makes two copies of one identity the same event: type, subject, time and data, as the
- * sink stores them. The first 8 bytes of a SHA-256, as UInt64 text (event_identities_v1);
+ * sink stores them. The first 8 bytes of a SHA-256, as UInt64 text (event_identities_v2);
  * never '0', which stands for "stored before fingerprints".
  */
 export function payloadFingerprint(type: string, subject: string, timeMs: number, data: string): string {

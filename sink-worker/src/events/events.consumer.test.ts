@@ -74,7 +74,7 @@ function fakeWriter(opts: { refuse?: (r: EventsRawRow) => boolean; outages?: num
   const key = (r: EventIdentity) => eventIdentityKey(r.namespace, r.source, r.id);
   const writer: EventsRawWriter = {
     findExisting: async (ids) => new Set((await writer.findStored(ids, '1970-01-01')).keys()),
-    // Like event_identities_v1: the first stored copy's fingerprint, '0' when it has none.
+    // Like event_identities_v2: the first stored copy's fingerprint, '0' when it has none.
     findStored: async (ids) => {
       if (outages > 0) {
         outages--;

@@ -1,13 +1,14 @@
 import { Partitioners, type Consumer, type EachBatchPayload, type Kafka, type Producer } from 'kafkajs';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { EventsRawWriter } from '@polaris/clickhouse';
-import { deadLetterMessage } from '@polaris/shared/contracts';
+import { identityHash, type EventsRawWriter, type IdentityHash } from '@polaris/clickhouse';
+import { deadLetterMessage, keyPartition } from '@polaris/shared/contracts';
 import { inBatchSpan, type Logger } from '@polaris/shared/service';
 import type { MeterStamper } from '../meters/live-meters';
 import type { BatchObserver } from '../metrics/committed-batch';
 import { conflictingDuplicate, describeError, planBatch, type Candidate, type DeadLetter } from './batch-plan';
 import { conflicts, dedupWindow, MIN_DEDUP_WINDOW_DAYS, probeSinceDay, type DedupWindow } from './dedup-window';
 import { chunkByMonth } from './insert-chunks';
+import { PartitionFilters, type IdentityFilterSource } from './partition-filters';
 import { PartitionProgress } from './partition-progress';
 import { classifyStoreError, isDataError } from './store-error';
 import { storeIsolating, type Refused } from './store-isolating';
@@ -49,7 +50,15 @@ export interface EventsConsumerOptions {
   onBatchCommitted?: BatchObserver;
   /** The group session: a consumer killed unannounced holds its partitions this long. Default 30 s. */
   sessionTimeoutMs?: number;
+  /**
+   * Where the per-partition identity filters in front of the probe are rebuilt from
+   * (partition-filters.ts). Unset: every batch is probed whole (tests of the consumer alone).
+   */
+  identityFilters?: { source: IdentityFilterSource; refreshMs?: number };
 }
+
+/** A day: the filters forget the days that left the window at least this often. */
+const FILTER_REFRESH_MS = 86_400_000;
 
 /** Thrown to give a batch back when the partition is no longer ours; never retried. */
 class PartitionLost extends Error {}
@@ -91,6 +100,8 @@ export class EventsConsumer {
   private readonly storeErrors: Counter;
   private readonly deadLetterSendErrors: Counter;
   private readonly batchSeconds: Histogram;
+  private readonly screened: Counter;
+  private readonly filters: PartitionFilters | undefined;
 
   constructor(
     kafka: Kafka,
@@ -110,6 +121,9 @@ export class EventsConsumer {
     this.dlq = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
     this.dedup = dedupWindow(opts.dedupWindowDays ?? MIN_DEDUP_WINDOW_DAYS + 1);
     this.progress = new PartitionProgress(opts.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS, opts.now);
+    this.filters = opts.identityFilters
+      ? new PartitionFilters(opts.identityFilters.source, this.dedup, logger.child({ part: 'identity-filters' }), { refreshMs: opts.identityFilters.refreshMs ?? FILTER_REFRESH_MS })
+      : undefined;
     const registers = [registry];
     this.written = new Counter({ name: 'sink_events_written_total', help: 'Events inserted into events_raw', registers });
     this.duplicates = new Counter({ name: 'sink_duplicates_dropped_total', help: 'Copies of already known events dropped', labelNames: ['where'], registers });
@@ -123,6 +137,12 @@ export class EventsConsumer {
     // Apart, because they call for different people: the store is ClickHouse, the dead letters go to the broker.
     this.storeErrors = new Counter({ name: 'sink_store_errors_total', help: 'Failed attempts to store a batch in ClickHouse (retried)', registers });
     this.deadLetterSendErrors = new Counter({ name: 'sink_dead_letter_send_errors_total', help: "Failed attempts to send a batch's dead letters to the dead-letter topic (retried)", registers });
+    this.screened = new Counter({
+      name: 'sink_probe_screened_total',
+      help: 'Events screened before the "already stored?" probe: no (the partition filter rules it out, not probed), maybe (probed), unfiltered (no filter for the batch yet, probed)',
+      labelNames: ['filter'],
+      registers,
+    });
     this.batchSeconds = new Histogram({ name: 'sink_batch_seconds', help: 'Time to make one partition batch durable', registers, buckets: [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] });
     const stalled: Gauge = new Gauge({
       name: 'sink_consumer_stalled',
@@ -152,11 +172,13 @@ export class EventsConsumer {
     });
 
     const { GROUP_JOIN, CRASH } = this.consumer.events;
-    this.consumer.on(GROUP_JOIN, () => {
+    this.consumer.on(GROUP_JOIN, (event?: { payload?: { memberAssignment?: Record<string, number[]> } }) => {
       this.joined = true;
       this.crashed = undefined;
       // A new assignment: partitions we kept may have been committed by someone else meanwhile.
       this.progress.reset();
+      // Likewise stored: the filters are rebuilt from ClickHouse, never carried over.
+      this.filters?.assigned(event?.payload?.memberAssignment?.[opts.topic] ?? []);
     });
     this.consumer.on(CRASH, ({ payload }) => {
       this.joined = false;
@@ -198,6 +220,7 @@ export class EventsConsumer {
 
   /** Finishes the batch in hand (its offsets are committed) and leaves the group. */
   async stop(): Promise<void> {
+    this.filters?.stop();
     await this.consumer.disconnect();
     await this.dlq.disconnect();
   }
@@ -224,7 +247,7 @@ export class EventsConsumer {
 
     let outcome: StoreOutcome = { inserted: 0, known: 0, refused: [], conflicts: [], attempts: 0 };
     await this.untilDone('store', this.storeErrors, log, heartbeat, stillOwned, async () => {
-      outcome = await this.store(plan.candidates, beforeAttempt);
+      outcome = await this.store(batch.partition, plan.candidates, beforeAttempt);
     });
     if (outcome.refused.length > 0) {
       log.warn({ refused: outcome.refused.length, inserts: outcome.attempts, offsets: outcome.refused.map((d) => d.message.offset) }, 'ClickHouse refused rows for their data; isolated them by splitting the insert');
@@ -259,22 +282,24 @@ export class EventsConsumer {
 
   /**
    * One attempt at storing a batch's candidates: probe once, insert what is new. The probe reads
-   * event_identities_v1 over the dedup window only (from the batch's earliest receipt), so its
+   * event_identities_v2 over the dedup window only (from the batch's earliest receipt), so its
    * cost follows the batch and the window, not what the namespace stored before. The identities
-   * are written by ClickHouse itself from the same INSERT (event_identities_mv_v1): there is no
+   * are written by ClickHouse itself from the same INSERT (event_identities_mv_v2): there is no
    * second write for a crash to fall between. What ClickHouse
    * refuses for its data is isolated by splitting (the normal path is one probe and one insert)
    * and returned as dead letters; an outage is thrown, and the retry probes again, so rows
    * stored before the outage are not inserted twice.
    */
-  private async store(candidates: Candidate[], beforeAttempt: () => Promise<void>): Promise<StoreOutcome> {
+  private async store(partition: number, candidates: Candidate[], beforeAttempt: () => Promise<void>): Promise<StoreOutcome> {
     if (candidates.length === 0) return { inserted: 0, known: 0, refused: [], conflicts: [], attempts: 0 };
     const existing = new Map<string, string>();
     const sinceDay = probeSinceDay(candidates.reduce((min, c) => Math.min(min, c.receivedAtMs), Infinity), this.dedup);
+    const hashes = this.screen(partition, sinceDay, candidates);
+    const toProbe = hashes?.mustProbe ? candidates.filter((_, i) => hashes.mustProbe?.[i]) : candidates;
     // The probe reads only identities, which SQL literals render safely, so it should never be
     // refused for data; if it is anyway, the same splitting finds the identity it chokes on.
     const probeRefused = await storeIsolating(
-      candidates,
+      toProbe,
       async (set) => {
         for (const [key, fingerprint] of await this.writer.findStored(set.map((c) => c.row), sinceDay)) existing.set(key, fingerprint);
       },
@@ -289,6 +314,8 @@ export class EventsConsumer {
     });
     let attempts = 0;
     const insertRefused: Array<Refused<Candidate>> = [];
+    // "Maybe stored" from before the insert: one that fails halfway may have stored some rows.
+    if (hashes) this.filters?.adding(partition, candidates.flatMap((c, i) => (existing.has(c.key) || unprobeable.has(c.key) ? [] : [hashes.of[i] as IdentityHash])));
     // Usually one chunk. With several, an outage on a later one leaves the earlier ones stored:
     // the retry's probe drops them.
     for (const unstamped of chunkByMonth(fresh, (c) => c.row.time)) {
@@ -313,6 +340,32 @@ export class EventsConsumer {
       conflicts: conflicting,
       attempts,
     };
+  }
+
+  /**
+   * Labels each candidate's row with its home partition (for the filters' rebuilds) and asks the
+   * partition's filter which must be probed; undefined without filters.
+   */
+  private screen(partition: number, sinceDay: string, candidates: Candidate[]): { of: IdentityHash[]; mustProbe: boolean[] | undefined } | undefined {
+    const count = this.filters?.partitionCount;
+    if (!this.filters || count === undefined) {
+      if (this.filters) this.screened.inc({ filter: 'unfiltered' }, candidates.length);
+      return undefined;
+    }
+    const screened = candidates.map((c) => {
+      const home = keyPartition(c.key, count);
+      c.row.kafka_partition = home;
+      c.row.kafka_partitions = count;
+      return { key: c.key, hash: identityHash(c.row.namespace, c.row.source, c.row.id), home };
+    });
+    const mustProbe = this.filters.mustProbe(partition, sinceDay, screened);
+    if (!mustProbe) this.screened.inc({ filter: 'unfiltered' }, candidates.length);
+    else {
+      const maybe = mustProbe.filter(Boolean).length;
+      this.screened.inc({ filter: 'maybe' }, maybe);
+      this.screened.inc({ filter: 'no' }, candidates.length - maybe);
+    }
+    return { of: screened.map((s) => s.hash), mustProbe };
   }
 
   private async sendDeadLetters(topic: string, partition: number, letters: DeadLetter[]): Promise<void> {
