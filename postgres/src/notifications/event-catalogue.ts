@@ -41,7 +41,7 @@ const thresholdCrossedPayloadV1 = z.object({
 
 const backfillCompletedPayloadV1 = z.object({
   meter: z.object({ id: z.guid(), slug: z.string(), version: z.number().int().positive() }),
-  run: z.object({ id: z.guid(), from: isoTime, to: isoTime, state: z.enum(['succeeded', 'failed']) }),
+  run: z.object({ id: z.string().regex(/^[0-9]+$/, 'a backfill run id'), from: isoTime, to: isoTime, state: z.enum(['succeeded', 'failed']) }),
 });
 
 const deadLettersGrowingPayloadV1 = z.object({
@@ -106,7 +106,7 @@ export const EVENT_CATALOGUE: readonly CatalogueEntry[] = [
     schema: backfillCompletedPayloadV1,
     sample: {
       meter: { id: '2c5d7e9f-1a3b-4c5d-8e7f-9a0b1c2d3e4f', slug: 'api_calls', version: 2 },
-      run: { id: '7f8e9d0c-1b2a-4394-a5b6-c7d8e9f0a1b2', from: '2026-07-01T00:00:00.000Z', to: '2026-08-01T00:00:00.000Z', state: 'succeeded' },
+      run: { id: '42', from: '2026-07-01T00:00:00.000Z', to: '2026-08-01T00:00:00.000Z', state: 'succeeded' },
     },
   },
   {

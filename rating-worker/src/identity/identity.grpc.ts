@@ -28,6 +28,8 @@ export function identityService(db: Queryable, unary: UnaryWrapper): GrpcService
         // Malformed, unknown and revoked keys all get the same answer: no oracle for guessing.
         const rejected = new PolarisError('unauthenticated', 'invalid_api_key', 'API key is invalid or revoked');
         if (!apiKeyPrefix(req.apiKey)) throw rejected;
+        // No organization yet: the key's comes from a SECURITY DEFINER lookup by hash, then the key
+        // and the org's limit are read under withOrg of it (api-keys repository, migration 006).
         const found = await apiKeys.findActiveByHash(db, hashApiKey(req.apiKey));
         if (!found) throw rejected;
         const { apiKey, organization } = found;

@@ -171,6 +171,27 @@ export class EventsConsumer {
       },
     });
 
+    const filterSizes: Gauge = new Gauge({
+      name: 'sink_identity_filter_bytes',
+      help: 'Memory of the identity filter in front of the probe, per assigned partition (absent while it is rebuilt)',
+      labelNames: ['partition'],
+      registers,
+      collect: () => {
+        filterSizes.reset();
+        for (const f of this.filters?.stats() ?? []) filterSizes.set({ partition: String(f.partition) }, f.bytes);
+      },
+    });
+    const filterItems: Gauge = new Gauge({
+      name: 'sink_identity_filter_identities',
+      help: 'Identities the filter of each assigned partition holds (stored in the window, plus added since its rebuild)',
+      labelNames: ['partition'],
+      registers,
+      collect: () => {
+        filterItems.reset();
+        for (const f of this.filters?.stats() ?? []) filterItems.set({ partition: String(f.partition) }, f.identities);
+      },
+    });
+
     const { GROUP_JOIN, CRASH } = this.consumer.events;
     this.consumer.on(GROUP_JOIN, (event?: { payload?: { memberAssignment?: Record<string, number[]> } }) => {
       this.joined = true;

@@ -40,8 +40,11 @@ function source(stored: Array<{ label: number; id: string }>, opts: { gate?: Pro
   return { src, scopes };
 }
 
+const sinceDay = '2026-05-13';
+const built = (filters: PartitionFilters, partition: number) =>
+  eventually(async () => (filters.mustProbe(partition, sinceDay, []) ? true : undefined), `the filter of partition ${partition}`, 5_000, 10);
+
 describe('PartitionFilters', () => {
-  const sinceDay = '2026-05-13';
 
   it('probes everything until the filter is built, then only what the filter may hold', async () => {
     const [storedId, freshId] = idsOn(1, 2, 'a') as [string, string];
@@ -55,7 +58,7 @@ describe('PartitionFilters', () => {
     const [during] = idsOn(1, 1, 'during') as [string];
     filters.adding(1, [screened(during).hash]);
     release();
-    await eventually(() => expect(filters.mustProbe(1, sinceDay, [])).toEqual([]));
+    await built(filters, 1);
     expect(filters.mustProbe(1, sinceDay, [screened(storedId), screened(during), screened(freshId)])).toEqual([true, true, false]);
     filters.stop();
   });
@@ -65,7 +68,7 @@ describe('PartitionFilters', () => {
     const { src } = source([]);
     const filters = new PartitionFilters(src, dedupWindow(37), logger, { refreshMs: 3_600_000, now: () => NOW });
     filters.assigned([1]);
-    await eventually(() => expect(filters.mustProbe(1, sinceDay, [])).toEqual([]));
+    await built(filters, 1);
     expect(filters.mustProbe(1, sinceDay, [screened(onTwo)])).toEqual([true]);
     expect(filters.mustProbe(1, '2026-01-01', [screened(onTwo)])).toBeUndefined();
     filters.stop();
@@ -76,7 +79,7 @@ describe('PartitionFilters', () => {
     const { src, scopes } = source([{ label: ALL_PARTITIONS, id: legacy }]);
     const filters = new PartitionFilters(src, dedupWindow(37), logger, { refreshMs: 3_600_000, now: () => NOW });
     filters.assigned([0, 3]);
-    await eventually(() => expect(filters.mustProbe(3, sinceDay, [])).toEqual([]));
+    await built(filters, 3);
     expect(filters.mustProbe(3, sinceDay, [screened(legacy)])).toEqual([true]);
     expect(filters.stats().map((s) => s.identities)).toEqual([1, 1]);
     expect(scopes[0]).toEqual({ sinceDay: '2026-05-12', partitions: [0, 3], partitionCount: 4 });
