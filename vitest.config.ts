@@ -35,6 +35,10 @@ export default defineConfig({
           pool,
           include: ['e2e/**/*.e2e.test.ts'],
           globalSetup: ['e2e/global-setup.ts'],
+          // Every sink a test starts inherits this (the launchers pass the environment on): the
+          // suites date events up to a century back (E2E_EVENT_MAX_AGE_DAYS), and a sink refuses
+          // events older than its dedup window. e2e/support/e2e-config.ts holds the same number.
+          env: { SINK_DEDUP_WINDOW_DAYS: '36501' },
           testTimeout: 60_000,
           hookTimeout: 180_000,
         },

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execFileSync } from 'node:child_process';
 import { localSpecs, POLARIS_SERVICE_NAMES, startServices } from '@polaris/dev/launcher';
-import { E2E_API_KEY_CACHE_TTL_MS, E2E_EVENT_MAX_AGE_DAYS } from './support/e2e-config';
+import { E2E_API_KEY_CACHE_TTL_MS, E2E_EVENT_MAX_AGE_DAYS, E2E_SINK_DEDUP_WINDOW_DAYS } from './support/e2e-config';
 import { E2E_PORTS } from './support/ports';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -27,6 +27,7 @@ export default async function setup(): Promise<() => Promise<void>> {
       SHUTDOWN_TIMEOUT_MS: '8000',
       API_KEY_CACHE_TTL_MS: String(E2E_API_KEY_CACHE_TTL_MS),
       EVENT_MAX_AGE_DAYS: String(E2E_EVENT_MAX_AGE_DAYS),
+      SINK_DEDUP_WINDOW_DAYS: String(E2E_SINK_DEDUP_WINDOW_DAYS),
       // The suite's gateway counts every request in Redis, but high enough that no test driving one
       // organization hard is refused; the limit itself is tested on a gateway of its own
       // (e2e/dashboard-tokens.e2e.test.ts).

@@ -47,6 +47,8 @@ export interface BillingSystemOptions {
   ratingWorkers?: number;
   /** Also a gateway over the first rating-worker, the sink's Usage API and the collector's Ingest. */
   gateway?: boolean;
+  /** More settings of the rating-workers (the notifier's: SMTP_URL, WEBHOOK_*), over the ones above. */
+  ratingWorkerEnv?: Record<string, string>;
 }
 
 const EVENT_MAX_AGE_DAYS = '36500';
@@ -110,6 +112,7 @@ export async function startBillingSystem(opts: BillingSystemOptions): Promise<Bi
           RATING_SETTLE_MS: '1000',
           RATING_BACKOFF_MS: '500',
           INVOICE_GRACE_MS: String(opts.invoiceGraceMs),
+          ...opts.ratingWorkerEnv,
         },
       });
     }

@@ -278,8 +278,17 @@ async function probeHistorySection(): Promise<void> {
   }
   const base = (w: ProbeTiming['window']) => timings.find((t) => t.window === w && t.stored === Math.min(...PROBE_HISTORY));
   console.log(formatBenchTable(
-    ['history received', 'events stored', 'sink probe (event_identities_v2, window)', 'vs least history', 'old probe (events_raw, all history)'],
-    timings.map((t) => [`${t.window} the window`, String(t.stored), ms(t.sinkProbeMs), ratio(t.sinkProbeMs, base(t.window)?.sinkProbeMs ?? t.sinkProbeMs), ms(t.oldProbeMs)]),
+    [
+      'history received', 'events stored', 'probe alone (half stored)', 'vs least', 'filter + probe (half stored)', 'vs least',
+      'filter + probe (1% stored)', 'vs least', 'maybe of 1%', 'filter rebuild', 'filter MB', 'old probe (events_raw)',
+    ],
+    timings.map((t) => {
+      const b = base(t.window) ?? t;
+      return [
+        `${t.window} the window`, String(t.stored), ms(t.sinkProbeMs), ratio(t.sinkProbeMs, b.sinkProbeMs), ms(t.filteredMs), ratio(t.filteredMs, b.filteredMs),
+        ms(t.filteredFewMs), ratio(t.filteredFewMs, b.filteredFewMs), String(t.maybeFew), ms(t.rebuildMs), (t.filterBytes / 1e6).toFixed(1), ms(t.oldProbeMs),
+      ];
+    }),
   ));
 }
 

@@ -10,7 +10,8 @@
  * Both probes are timed: the sink's (event_identities_v2 over the window) and the one it
  * replaced (events_raw, every stored event of the org).
  */
-import { eventIdentities, eventsRaw, sqlString, type ClickHouseClient, type EventIdentity } from '@polaris/clickhouse';
+import { ALL_PARTITIONS, eventIdentities, eventsRaw, identityHash, sqlString, type ClickHouseClient, type EventIdentity } from '@polaris/clickhouse';
+import { IdentityFilter } from '../../../sink-worker/src/events/identity-filter';
 import { randomUUID } from 'node:crypto';
 import { ms } from './stats';
 
@@ -23,6 +24,14 @@ export interface ProbeTiming {
   sinkProbeMs: number;
   oldProbeMs: number;
   found: number;
+  /** The sink's dedup per batch with its partition filter: hash + filter + probe of the "maybe"s, half of the batch stored. */
+  filteredMs: number;
+  /** The same with 1% of the batch stored (client retries across batches, the usual case). */
+  filteredFewMs: number;
+  /** Identities the filter could not rule out, of the batch with 1% stored. */
+  maybeFew: number;
+  rebuildMs: number;
+  filterBytes: number;
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
@@ -82,8 +91,32 @@ export async function probeAgainstHistory(
     const batch = [...storedIds, ...Array.from({ length: opts.batchSize - storedIds.length }, () => ({ namespace: orgId, source: 'bench', id: randomUUID() }))];
     const sink = await timed(REPEATS, async () => (await eventIdentities.findStored(client, batch, sinceDay)).size);
     const old = await timed(REPEATS, async () => (await eventsRaw.findExisting(client, batch)).size);
-    out.push({ stored, window, sinkProbeMs: sink.ms, oldProbeMs: old.ms, found: sink.found });
-    opts.log(`  ${stored} stored (${window}): sink probe ${ms(sink.ms)} (found ${sink.found}), events_raw probe ${ms(old.ms)} (found ${old.found})`);
+    // The sink's partition filter, rebuilt as on assignment. History made here carries no
+    // partition (kafka_partitions 0), so it is all in the one filter: the worst case, a sink
+    // owning every partition of this org's traffic.
+    const t = performance.now();
+    const scope = { sinceDay, partitions: [0], partitionCount: 1 };
+    const filter = new IdentityFilter([...(await eventIdentities.countHashes(client, scope)).values()].reduce((a, b) => a + b, 0));
+    await eventIdentities.readHashes(client, scope, (p, high, low) => (p === 0 || p === ALL_PARTITIONS) && filter.add({ high, low }));
+    const rebuildMs = performance.now() - t;
+    const dedup = async (ids: EventIdentity[]) => {
+      const maybe = ids.filter((e) => filter.mightHold(identityHash(e.namespace, e.source, e.id)));
+      return { found: maybe.length > 0 ? (await eventIdentities.findStored(client, maybe, sinceDay)).size : 0, maybe: maybe.length };
+    };
+    const filtered = await timed(REPEATS, async () => (await dedup(batch)).found);
+    const few = [...storedIds.slice(0, Math.floor(opts.batchSize / 100)), ...batch.slice(storedIds.length)];
+    while (few.length < opts.batchSize) few.push({ namespace: orgId, source: 'bench', id: randomUUID() });
+    let maybeFew = 0;
+    const filteredFew = await timed(REPEATS, async () => {
+      const r = await dedup(few);
+      maybeFew = r.maybe;
+      return r.found;
+    });
+    out.push({ stored, window, sinkProbeMs: sink.ms, oldProbeMs: old.ms, found: sink.found, filteredMs: filtered.ms, filteredFewMs: filteredFew.ms, maybeFew, rebuildMs, filterBytes: filter.bytes });
+    opts.log(
+      `  ${stored} stored (${window}): sink probe ${ms(sink.ms)} (found ${sink.found}), events_raw probe ${ms(old.ms)} (found ${old.found}); ` +
+        `filter rebuilt in ${ms(rebuildMs)} (${(filter.bytes / 1e6).toFixed(1)} MB), filtered dedup ${ms(filtered.ms)} (found ${filtered.found}), with 1% stored ${ms(filteredFew.ms)} (${maybeFew} maybe, found ${filteredFew.found})`,
+    );
   }
   return out;
 }

@@ -18,7 +18,7 @@ export const dedupConfigSchema = z.object({
    * (by ingestion time). At least MIN_DEDUP_WINDOW_DAYS: shorter, a late retry the collector
    * accepted would be stored twice. The probe reads this many days of event_identities_v2.
    */
-  SINK_DEDUP_WINDOW_DAYS: z.coerce.number().int().min(MIN_DEDUP_WINDOW_DAYS).max(3_650).default(MIN_DEDUP_WINDOW_DAYS + 1),
+  SINK_DEDUP_WINDOW_DAYS: z.coerce.number().int().min(MIN_DEDUP_WINDOW_DAYS).max(36_600).default(MIN_DEDUP_WINDOW_DAYS + 1),
   /**
    * The longest a message may wait in the events topic before the sink reads it (the broker's
    * retention; Kafka's and Redpanda's default is 7 days). A batch probes back from its own
