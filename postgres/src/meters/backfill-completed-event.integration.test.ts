@@ -34,3 +34,20 @@ it('records meter.backfill_completed once, with the completion', async () => {
     },
   ]);
 });
+
+it('records meter.backfill_completed with state failed when a run fails', async () => {
+  const slug = `bf-${randomBytes(3).toString('hex')}`;
+  const organizationId = (await organizations.create(db.pool, { name: slug, slug })).id;
+  await meters.create(db.pool, { organizationId, slug: 'calls', definition: { eventType: 'api.call', aggregation: 'COUNT', dimensions: [] } });
+  const claimed = await backfillQueue.claim(db.pool, { workerId: 'w2' }, { claimTtlMs: 60_000, leaseGraceMs: 0, maxAttempts: 3 });
+  const runId = claimed?.run.id ?? '';
+  await backfillQueue.fail(db.pool, { runId, workerId: 'w2', error: 'ClickHouse refused the read' });
+  const { rows } = await db.pool.query('SELECT type, dedupe_key, payload FROM notification_events WHERE organization_id = $1', [organizationId]);
+  expect(rows).toEqual([
+    {
+      type: 'meter.backfill_completed',
+      dedupe_key: `meter.backfill_completed:${runId}`,
+      payload: { meter: { id: expect.any(String), slug: 'calls', version: 1 }, run: { id: runId, from: '1970-01-01T00:00:00.000Z', to: expect.any(String), state: 'failed' } },
+    },
+  ]);
+});

@@ -150,6 +150,8 @@ async function claimCandidate(
       `UPDATE meter_backfill_runs SET state = 'failed', error = $2, finished_at = now(), updated_at = now() WHERE id = $1`,
       [runId, `gave up after ${candidate.attempts} attempts whose workers stopped reporting (last: ${candidate.claimedBy ?? '?'}); start the backfill again`],
     );
+    const failed = await runById(tx, runId);
+    if (failed) await recordRunFailed(tx, failed);
     return undefined;
   } else {
     const { rows } = await tx.query(
@@ -281,8 +283,19 @@ async function fail(db: Transactable, input: { runId: string; workerId: string; 
     );
     const run = await runById(tx, runId);
     if ((result.rowCount ?? 0) === 0 || !run) throw notClaimed(runId, workerId, run?.state);
+    await recordRunFailed(tx, run);
     return run;
   });
+}
+
+/** The outbox's meter.backfill_completed with state `failed`, in the failing transaction. */
+async function recordRunFailed(tx: Queryable, run: BackfillRun): Promise<void> {
+  const { rows } = await tx.query(
+    `SELECT v.meter_id AS id FROM meter_backfill_runs r JOIN meter_versions v ON v.id = r.meter_version_id WHERE r.id = $1::bigint`,
+    [run.id],
+  );
+  const meter = parseFirstRow('backfillQueue.meterOfFailed', idSchema, rows);
+  if (meter) await recordBackfillCompleted(tx, run, meter.id, 'failed');
 }
 
 /** The backfill queue as sink-workers work it. */

@@ -1,7 +1,7 @@
 import type { Queue } from 'bullmq';
 import { webhookDispatch, type Pool, type QueuedDelivery } from '@polaris/postgres';
 import type { Logger } from '@polaris/shared/service';
-import { invoiceFinalizedEmail, type InvoiceEmailInput } from './email-templates';
+import { invoiceFinalizedEmail, thresholdCrossedEmail, type InvoiceEmailInput, type ThresholdEmailInput } from './email-templates';
 import type { NotificationMetrics } from './notification-metrics';
 import { deliverJobId, NOTIFICATION_JOBS, type EmailPayload } from './notifications-queue';
 
@@ -49,6 +49,7 @@ export async function dispatchEvents(
       deps.metrics.dispatched(fanned.deliveries.length);
       for (const event of fanned.events) {
         if (event.type === 'invoice.finalized') await queueInvoiceEmail(deps, organizationId, event.id, event.payload);
+        if (event.type === 'usage.threshold_crossed') await queueThresholdEmail(deps, organizationId, event.id, event.payload);
       }
     }
     events += batch.length;
@@ -73,4 +74,15 @@ async function queueInvoiceEmail(deps: { pool: Pool; queue: Queue; emailJobOptio
   if (!to) return;
   const email: EmailPayload = { to, ...invoiceFinalizedEmail(invoice) };
   await deps.queue.add(NOTIFICATION_JOBS.email, email, { ...deps.emailJobOptions, jobId: `email.invoice-finalized.${eventId}` });
+}
+
+/** usage.threshold_crossed: the crossing email to the customer's address, when it has one. */
+async function queueThresholdEmail(deps: { pool: Pool; queue: Queue; emailJobOptions: object }, organizationId: string, eventId: string, payload: unknown): Promise<void> {
+  const crossing = payload as ThresholdEmailInput & { customerId?: string };
+  if (!crossing.customerId) return;
+  const to = await webhookDispatch.customerEmail(deps.pool, organizationId, crossing.customerId);
+  if (!to) return;
+  const email: EmailPayload = { to, ...thresholdCrossedEmail(crossing) };
+  // The job id makes a repeated fan-out (a crash before dispatched_at was set) queue one email.
+  await deps.queue.add(NOTIFICATION_JOBS.email, email, { ...deps.emailJobOptions, jobId: `email.threshold-crossed.${eventId}` });
 }

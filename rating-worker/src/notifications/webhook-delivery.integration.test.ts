@@ -205,4 +205,24 @@ describe('webhook delivery', () => {
     expect(mail?.text).toContain('Period: 2026-08-01 to 2026-09-01');
     expect(mail?.html).toContain('<th align="left">Total</th><td>125.50 EUR</td>');
   });
+  it('emails the customer when a usage threshold is crossed', async () => {
+    const customer = await customers.create(pg.pool, { organizationId: org, externalId: 'globex-7', name: 'Globex', email: 'ops@globex.example', currency: 'EUR' });
+    await record('usage.threshold_crossed', {
+      thresholdId: randomUUID(),
+      customerId: customer.id,
+      customerExternalId: 'globex-7',
+      meterSlug: 'api_calls',
+      kind: 'absolute',
+      periodStart: '2026-08-01T00:00:00.000Z',
+      periodEnd: '2026-09-01T00:00:00.000Z',
+      limitQuantity: '1000',
+      observedQuantity: '1004',
+    });
+    const subject = 'Usage threshold crossed: api_calls for globex-7';
+    await vi.waitFor(() => expect(mails.find((m) => m.subject === subject)).toBeDefined(), { timeout: 15_000, interval: 100 });
+    const mail = mails.find((m) => m.subject === subject);
+    expect(mail?.to && 'text' in mail.to ? mail.to.text : '').toBe('ops@globex.example');
+    expect(mail?.text).toContain('Usage so far: 1004');
+    expect(mails.filter((m) => m.subject === subject)).toHaveLength(1);
+  });
 });
