@@ -117,7 +117,8 @@ export const SERVICES: readonly Deployable[] = [
     config: ratingWorkerConfigSchema,
     // ADMIN_PORT: the queue board (bull-board), for admin API keys. USAGE_GRPC_ADDR: the rating
     // jobs read usage through the sink-worker's Usage API; they retry while it is down.
-    env: [...common, ...internalAuth, ...BIND_ENV['rating-worker'], 'GRPC_PORT', 'ADMIN_PORT', 'DATABASE_URL', 'REDIS_URL', 'USAGE_GRPC_ADDR'],
+    // KAFKA_BROKERS: the dead-letter watcher (dead_letters.growing) reads the dead-letter topic.
+    env: [...common, ...internalAuth, ...BIND_ENV['rating-worker'], 'GRPC_PORT', 'ADMIN_PORT', 'DATABASE_URL', 'REDIS_URL', 'USAGE_GRPC_ADDR', 'KAFKA_BROKERS'],
     calledWithoutWaiting: ['USAGE_GRPC_ADDR'],
   },
   {

@@ -3,10 +3,13 @@ import { postgresConfigSchema } from '@polaris/postgres';
 import { baseConfigSchema, loadConfig } from '@polaris/shared/config';
 import { SERVICE_PORTS } from '@polaris/shared/contracts';
 import { internalAuthConfigSchema } from '@polaris/shared/grpc';
+import { withKafkaConfig } from '@polaris/shared/kafka';
 import { notificationsConfigSchema } from './notifications/notifications-config';
+import { deadLetterWatchConfigSchema } from './notifications/dead-letters/dead-letter-watch-config';
 
 /** Exported so the deploy tests can check every deployment sets each variable it must (k8s/deploy-contract.ts). */
-export const ratingWorkerConfigSchema = baseConfigSchema
+// withKafkaConfig: the dead-letter watcher reads the broker (KAFKA_*, with their cross-checks).
+export const ratingWorkerConfigSchema = withKafkaConfig(baseConfigSchema
   .extend(internalAuthConfigSchema.shape)
   .extend({
     OPS_PORT: z.coerce.number().int().min(0).max(65535).default(SERVICE_PORTS['rating-worker'].ops),
@@ -64,7 +67,9 @@ export const ratingWorkerConfigSchema = baseConfigSchema
   })
   // Webhooks and notification email (rating-worker/src/notifications/notifications-config.ts).
   .extend(notificationsConfigSchema.shape)
-  .extend(postgresConfigSchema.shape);
+  // The dead-letter watcher (dead_letters.growing; rating-worker/src/notifications/dead-letters/).
+  .extend(deadLetterWatchConfigSchema.shape)
+  .extend(postgresConfigSchema.shape));
 
 export type RatingWorkerConfig = z.infer<typeof ratingWorkerConfigSchema>;
 

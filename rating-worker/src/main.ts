@@ -18,6 +18,7 @@ import { startThresholds } from './thresholds/threshold-service';
 import { usageThresholdsService } from './thresholds/usage-thresholds.grpc';
 import { startNotifications } from './notifications/notifications-service';
 import { webhooksService } from './notifications/webhooks.grpc';
+import { startDeadLetterWatch } from './notifications/dead-letters/dead-letter-watch-service';
 
 // The rating-worker owns PostgreSQL. It serves polaris.v1.Identity, Meters, MeterCatalog and the
 // billing services, and runs the BullMQ rating jobs that turn usage into invoices (docs/billing.md).
@@ -35,6 +36,8 @@ await runService({
     const thresholds = startThresholds({ config, pool, auth, logger, registry });
     // Webhooks and email: the outbox dispatcher and deliverer (NOTIFICATIONS_ENABLED), rating-worker/src/notifications/.
     const notifications = startNotifications({ config, pool, logger, registry });
+    // dead_letters.growing: counts the dead-letter topic per organization (DEAD_LETTER_WATCH_ENABLED).
+    const deadLetterWatch = startDeadLetterWatch({ config, pool, logger, registry });
     const grpc = await startGrpcServer({
       host: config.GRPC_HOST,
       port: config.GRPC_PORT,
@@ -61,7 +64,7 @@ await runService({
     // bull-board over the rating queue, for admin API keys (ADMIN_PORT; rating-worker/src/admin/).
     const admin = await startAdminPort({ config, queues: [rating.queue, thresholds.queue, notifications.queue].filter((q) => q !== undefined), db: pool, logger });
     return {
-      checks: [{ name: 'postgres', check: () => pingPostgres(pool) }, ...rating.checks, ...notifications.checks],
+      checks: [{ name: 'postgres', check: () => pingPostgres(pool) }, ...rating.checks, ...notifications.checks, ...deadLetterWatch.checks],
       parts: [
         { name: 'grpc', stop: () => grpc.stop(config.SHUTDOWN_TIMEOUT_MS / 2) },
         // Before the rating jobs: the board reads through the queue's Redis connection.
@@ -70,6 +73,8 @@ await runService({
         ...rating.parts,
         ...thresholds.parts,
         ...notifications.parts,
+        // Before the pool: a batch in hand records its alerts first.
+        ...deadLetterWatch.parts,
         { name: 'postgres', stop: () => pool.end() },
       ],
     };

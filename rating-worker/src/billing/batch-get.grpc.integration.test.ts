@@ -78,6 +78,27 @@ describe('BatchGetInvoices', () => {
     const other = await h.call(invoicesClient.batchGetInvoices.bind(invoicesClient), { organizationId: h.orgB, invoiceIds: [opened.invoiceId] }, h.orgB);
     expect(other.invoices).toEqual([]);
   });
+
+  it('answers several invoices in one read each with its own lines and history, exactly as GetInvoice answers each', async () => {
+    const { subscription } = await subscribedCustomer(h.db.pool, {
+      organizationId: h.orgA,
+      prices: [{ key: 'platform', name: 'Platform', model: 'FLAT', amount: '49' }],
+      subjects: [],
+      startAt: JAN,
+    });
+    const settings = { settleMs: 0, graceMs: 0, actor: 'rating-worker' };
+    const ids: string[] = [];
+    for (const periodStart of [JAN, new Date('2026-02-01T00:00:00Z'), new Date('2026-03-01T00:00:00Z')]) {
+      const opened = await billingCycle.openPeriod(h.db.pool, { organizationId: h.orgA, subscriptionId: subscription.id, periodStart, ...settings });
+      if (!opened) throw new Error('the period did not open');
+      ids.push(opened.invoiceId);
+    }
+    const batch = await h.call(invoicesClient.batchGetInvoices.bind(invoicesClient), { organizationId: h.orgA, invoiceIds: [...ids].reverse() }, h.orgA);
+    const one = await Promise.all(ids.map((id) => h.call(invoicesClient.getInvoice.bind(invoicesClient), { organizationId: h.orgA, invoiceId: id }, h.orgA)));
+    const byId = new Map(batch.invoices.map((i) => [i.id, i]));
+    expect(byId.size).toBe(3);
+    for (const invoice of one) expect(byId.get(invoice.id)).toEqual(invoice);
+  });
 });
 
 describe('BatchGetMeters', () => {

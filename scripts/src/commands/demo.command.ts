@@ -14,6 +14,8 @@ const OPERATORS = { slug: 'demo-ops', name: 'Demo operators' };
  * demo's invoices are drafted within seconds; settle delay and grace keep their defaults.
  */
 const DEMO_RATING_SCAN_INTERVAL_MS = 5_000;
+/** Usage thresholds are evaluated this often under the demo (default 20 s), so its threshold fires within seconds. */
+const DEMO_THRESHOLD_EVALUATION_INTERVAL_MS = 5_000;
 const SAMPLE_EVENTS = 300;
 const BATCH = 100;
 const HOUR = 3_600_000;
@@ -69,7 +71,12 @@ export function registerDemoCommand(program: Command, config: () => DevConfig): 
       const logDir = path.join(cfg.stackDir, 'logs', 'services');
       console.log(`starting services (logs in ${logDir}) …`);
       const specs = localSpecs(DEFAULT_PORTS, { LOG_LEVEL: 'info' }).map((spec) =>
-        spec.name === 'rating-worker' ? { ...spec, env: { ...spec.env, RATING_SCAN_INTERVAL_MS: String(DEMO_RATING_SCAN_INTERVAL_MS) } } : spec,
+        spec.name === 'rating-worker'
+          ? {
+              ...spec,
+              env: { ...spec.env, RATING_SCAN_INTERVAL_MS: String(DEMO_RATING_SCAN_INTERVAL_MS), THRESHOLD_EVALUATION_INTERVAL_MS: String(DEMO_THRESHOLD_EVALUATION_INTERVAL_MS) },
+            }
+          : spec,
       );
       const system = await startServices({ repoRoot, logDir, specs });
       const stop = async () => {
@@ -151,6 +158,16 @@ ${formatReports(reports)}`);
           batch: BATCH,
           scanIntervalMs: DEMO_RATING_SCAN_INTERVAL_MS,
         });
+        // A usage threshold on a demo customer, crossed by the calls it sends: its firing and its webhook.
+        const { thresholdWalkthrough } = await import('../demo/demo-threshold');
+        await thresholdWalkthrough({
+          db: billingDb,
+          organizationId: organization.id,
+          org: organization.slug,
+          send: (batch) => post(collector, key, batch),
+          receiver,
+          evaluationIntervalMs: DEMO_THRESHOLD_EVALUATION_INTERVAL_MS,
+        }).catch((err: unknown) => console.log(`  ! usage threshold step failed: ${err instanceof Error ? err.message : String(err)}`));
       } finally {
         await billingDb.end();
       }
@@ -177,6 +194,7 @@ Try:
   npx polaris meter list --org demo              (what each meter measures; README "Meters")
   npx polaris invoice upcoming acme --org demo   (the estimate again: that event counts from the next whole minute)
   npx polaris invoice list --org demo            (README "Billing quick start": your own customer, plan and invoice)
+  npx polaris threshold firings --customer acme --org demo   (README "Usage thresholds": the demo's threshold fired once this period)
 
 Press Ctrl-C to stop the services (the stack keeps running; npx polaris stack down stops it).`);
     });

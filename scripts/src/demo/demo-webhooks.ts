@@ -9,10 +9,19 @@ import { webhookEndpoints, type Transactable } from '@polaris/postgres';
 
 const DESCRIPTION = 'polaris demo receiver';
 
+/** One verified delivery, as the receiver got it. */
+export interface DemoDelivery {
+  webhookId: string;
+  type: string;
+  data: Record<string, unknown>;
+}
+
 export interface DemoReceiver {
   url: string;
   endpointId: string;
   received(): number;
+  /** The first verified delivery matching `match` (already received or still to come), or undefined after `timeoutMs`. */
+  waitFor(match: (d: DemoDelivery) => boolean, timeoutMs: number): Promise<DemoDelivery | undefined>;
   close(): Promise<void>;
 }
 
@@ -20,6 +29,8 @@ export async function startDemoReceiver(db: Transactable, organizationId: string
   // Set once the endpoint (and its secret) exists, which needs the server's port first.
   const signing: { verifier?: Webhook } = {};
   const seen = new Set<string>();
+  const deliveries: DemoDelivery[] = [];
+  const waiters = new Set<(d: DemoDelivery) => void>();
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -32,6 +43,11 @@ export async function startDemoReceiver(db: Transactable, organizationId: string
         const repeat = seen.has(id) ? ' (seen before: a retry or replay, same webhook-id)' : '';
         seen.add(id);
         print(`webhook  ${event?.type ?? '?'}  ${id}  signature ok${repeat}\n         ${JSON.stringify(event?.data).slice(0, 200)}`);
+        if (event) {
+          const delivery = { webhookId: id, type: event.type, data: event.data };
+          deliveries.push(delivery);
+          for (const waiter of waiters) waiter(delivery);
+        }
         res.writeHead(204).end();
       } catch (err) {
         print(`webhook  refused: ${err instanceof Error ? err.message : String(err)}`);
@@ -51,6 +67,22 @@ export async function startDemoReceiver(db: Transactable, organizationId: string
     url,
     endpointId: created.endpoint.id,
     received: () => seen.size,
+    waitFor: (match, timeoutMs) => {
+      const found = deliveries.find(match);
+      if (found) return Promise.resolve(found);
+      return new Promise((resolve) => {
+        const timer = setTimeout(() => finish(undefined), timeoutMs);
+        const waiter = (d: DemoDelivery) => {
+          if (match(d)) finish(d);
+        };
+        function finish(d: DemoDelivery | undefined) {
+          clearTimeout(timer);
+          waiters.delete(waiter);
+          resolve(d);
+        }
+        waiters.add(waiter);
+      });
+    },
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -179,6 +179,9 @@ export function localSpecs(ports: SystemPorts, shared: Record<string, string>): 
         // The services' role (polaris_app, under row-level security), never the owner's
         // DATABASE_URL the environment may hold for the CLI; a spec's own (a test's database) wins.
         DATABASE_URL: dev.postgres.appUrl ?? dev.postgres.url,
+        // The dead-letter watcher reads the local stack's dead-letter topic; its consumer group is
+        // per database (DEAD_LETTER_WATCH_GROUP_ID unset), so copies on other databases keep apart.
+        KAFKA_BROKERS: dev.kafka.brokers.join(','),
         ...shared,
         GRPC_PORT: String(ports.identityGrpc),
         ADMIN_PORT: String(ports.ratingAdmin ?? 0),
