@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import {
-  CustomersService, IdentityService, IngestService, InvoicesService, MetersService, PlansService, SubscriptionsService, UsageService,
+  ApiKeysService, CustomersService, IdentityService, IngestService, InvoicesService, MetersService, PlansService, SubscriptionsService, UsageService,
 } from '@polaris/proto';
 import { idempotentReads } from './backend-retries';
 
-const services = { IdentityService, UsageService, IngestService, MetersService, CustomersService, PlansService, SubscriptionsService, InvoicesService };
+const services = { ApiKeysService, IdentityService, UsageService, IngestService, MetersService, CustomersService, PlansService, SubscriptionsService, InvoicesService };
 
 /** Every method the gateway may call that changes something: none of them may ever be retried. */
 const MUTATION = /^(Create|Update|Archive|Add|Remove|Publish|Change|Cancel|Recompute|Finalize|MarkInvoicePaid|Void|Start|Revoke|Rotate|Delete|Set|Record|Send|Replay|Test)/;
@@ -28,5 +28,7 @@ describe('which backend calls the gateway retries', () => {
     expect(idempotentReads(UsageService)).toContain('QueryMeter');
     expect(idempotentReads(IdentityService)).toEqual(expect.arrayContaining(['ValidateApiKey', 'GetOrganization']));
     expect(idempotentReads(IngestService)).toEqual([]);
+    // The ApiKeys client of gateway-auth.ts: listing retried, creating and revoking never.
+    expect(idempotentReads(ApiKeysService)).toEqual(['ListApiKeys']);
   });
 });

@@ -5,13 +5,16 @@ import { recentEventsStatement } from './recent-events.query';
 const base = { namespace: "org'1", fromMs: Date.UTC(2026, 0, 1), toMs: Date.UTC(2026, 0, 8), limit: 51 };
 
 describe('eventsRaw.recent statement', () => {
-  it('reads FINAL, the namespace first, bounded in whole seconds and exact milliseconds, newest first', () => {
+  it('reads each row once (the newest copy, as FINAL would, without FINAL), the namespace first, bounded in whole seconds and exact milliseconds, newest first', () => {
     const { query } = recentEventsStatement(base);
-    expect(query).toContain('FROM events_raw FINAL');
+    expect(query).toContain('FROM events_raw\n');
+    expect(query).not.toContain('FINAL');
+    expect(query).toContain('ingest_seq DESC\nLIMIT 1 BY type, subject, time, source, id\n');
     expect(query).toMatch(/WHERE namespace = 'org\\'1'\n {2}AND time >= toDateTime\(1767225600, 'UTC'\)/);
     expect(query).toContain('time_ms >= 1767225600000');
     expect(query).toContain('time_ms < 1767830400000');
-    expect(query).toContain('ORDER BY time_ms DESC, source DESC, id DESC\nLIMIT 51');
+    expect(query).toContain('ORDER BY time_ms DESC, source DESC, id DESC, ingest_seq DESC');
+    expect(query).toMatch(/\nLIMIT 51$/);
     expect(query).not.toContain('type =');
   });
 

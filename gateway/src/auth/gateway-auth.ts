@@ -1,9 +1,10 @@
-import { ApiKeysClient, type IdentityClient } from '@polaris/proto';
+import { ApiKeysClient, ApiKeysService, type IdentityClient } from '@polaris/proto';
 import { ApiKeyAuthenticator } from '@polaris/shared/auth';
-import { insecureChannel, internalClientOptions, type InternalAuth } from '@polaris/shared/grpc';
+import { insecureChannel, type InternalAuth } from '@polaris/shared/grpc';
 import { createRateLimitRedis } from '@polaris/shared/rate-limit';
 import type { Logger, ReadinessCheck } from '@polaris/shared/service';
 import type { Registry } from 'prom-client';
+import { backendClientOptions } from '../backend-retries';
 import type { GatewayConfig } from '../config';
 import { DashboardTokenIssuer } from './dashboard-tokens';
 import { GatewayAuthenticator } from './gateway-authenticator';
@@ -53,7 +54,8 @@ export function createGatewayAuth(input: {
         }
       : {}),
   });
-  const apiKeys = new ApiKeysClient(config.IDENTITY_GRPC_ADDR, insecureChannel, internalClientOptions(input.internalAuth));
+  // As every backend client (backends.ts): ListApiKeys retried once on UNAVAILABLE, Create and Revoke never.
+  const apiKeys = new ApiKeysClient(config.IDENTITY_GRPC_ADDR, insecureChannel, backendClientOptions(input.internalAuth, ApiKeysService));
   const auth: GatewayAuth = {
     authenticator,
     apiKeys,

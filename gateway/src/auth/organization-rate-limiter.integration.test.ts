@@ -45,6 +45,30 @@ describe('OrganizationRateLimiter over Redis', () => {
     expect(await outcomes()).toEqual({ allowed: 6, limited: 1 });
   });
 
+  it('far from the limit, admits without waiting for Redis, and still counts every request there', async () => {
+    const { made, client } = await limiter({ perSecond: 100, burst: 100 });
+    const org = randomUUID();
+    await made.consume(org);
+    // Redis answers nothing for a while: a request admitted on the headroom does not wait for it.
+    const pauser = createRateLimitRedis(redis.url);
+    clients.push(pauser);
+    await eventually(async () => (pauser.status === 'ready' ? true : undefined), 'the pausing client to connect');
+    await pauser.call('CLIENT', 'PAUSE', '400');
+    const started = performance.now();
+    for (let i = 0; i < 9; i++) await made.consume(org);
+    expect(performance.now() - started).toBeLessThan(200);
+    await eventually(async () => (Number(await client.get(`polaris:gateway:1s:${org}`)) === 10 ? true : undefined), 'every request to be counted', 5_000, 20);
+  });
+
+  it('near the limit every request waits for its count: the burst exactly, then refusals', async () => {
+    const { made, client, outcomes } = await limiter({ perSecond: 20, burst: 20 });
+    const org = randomUUID();
+    for (let i = 0; i < 20; i++) await made.consume(org);
+    await expect(made.consume(org)).rejects.toBeInstanceOf(RequestRateLimited);
+    expect(Number(await client.get(`polaris:gateway:1s:${org}`))).toBe(20);
+    expect(await outcomes()).toEqual({ allowed: 20, limited: 1 });
+  });
+
   it('gives a refused request back: after waiting as told, the next one passes', async () => {
     const { made, client } = await limiter({ perSecond: 100, burst: 2 });
     const org = randomUUID();

@@ -1,4 +1,4 @@
-import { GraphQLError } from 'graphql';
+import { GraphQLError, type GraphQLResolveInfo } from 'graphql';
 import { asPolarisError, httpStatusOf, PolarisError } from '@polaris/shared/errors';
 import { errorClassOf } from './error-classes';
 
@@ -21,10 +21,12 @@ export function toGraphQLError(err: unknown): GraphQLError {
 }
 
 /** Wraps a resolver so that every error it throws leaves as a GraphQL error with a class, a reason, a field and an HTTP status. */
-export function guarded<P, A, C, R>(resolve: (parent: P, args: A, ctx: C) => Promise<R>): (parent: P, args: A, ctx: C) => Promise<R> {
-  return async (parent, args, ctx) => {
+export function guarded<P, A, C, R>(
+  resolve: (parent: P, args: A, ctx: C, info: GraphQLResolveInfo) => Promise<R>,
+): (parent: P, args: A, ctx: C, info: GraphQLResolveInfo) => Promise<R> {
+  return async (parent, args, ctx, info) => {
     try {
-      return await resolve(parent, args, ctx);
+      return await resolve(parent, args, ctx, info);
     } catch (err) {
       throw toGraphQLError(err);
     }

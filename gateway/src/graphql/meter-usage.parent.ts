@@ -7,4 +7,9 @@ import type { QueryMeterRequest, QueryMeterResponse } from '@polaris/proto';
 export interface MeterUsageParent {
   request: QueryMeterRequest;
   response: QueryMeterResponse;
+  /**
+   * The whole period's answer (no windows, no groups) when `total` is selected beside windows or
+   * groups: asked side by side with `response`, not after it.
+   */
+  whole?: Promise<QueryMeterResponse>;
 }

@@ -155,6 +155,21 @@ async function create(db: Transactable, input: CreateCustomerInput): Promise<Cus
 /** The organization's customer, by id or external id, archived or not. */
 const get = (db: Transactable, ref: CustomerRef): Promise<Customer> => withOrg(db, ref.organizationId, (tx) => selectCustomer(tx, ref, false));
 
+/**
+ * The organization's customers among `customerIds`, archived or not, in one query (any order):
+ * an id that is not a UUID, unknown, or another organization's is left out. The batch lookups
+ * (BatchGetCustomers) call it with a bounded list.
+ */
+async function getMany(db: Transactable, input: { organizationId: string; customerIds: readonly string[] }): Promise<Customer[]> {
+  requireOrganizationId(input.organizationId);
+  const ids = [...new Set(input.customerIds.filter(isUuid))];
+  if (ids.length === 0) return [];
+  return withOrg(db, input.organizationId, async (tx) => {
+    const { rows } = await tx.query(`SELECT ${CUSTOMER_COLUMNS} FROM customers c WHERE c.organization_id = $1 AND c.id = ANY($2::uuid[])`, [input.organizationId, ids]);
+    return parseRows('customers.getMany', customerRowSchema, rows);
+  });
+}
+
 /** One page of an organization's customers, by external id. */
 async function list(db: Transactable, input: ListCustomersInput): Promise<{ customers: Customer[]; nextPageToken?: string }> {
   requireOrganizationId(input.organizationId);
@@ -271,4 +286,4 @@ async function subjectsOf(db: Transactable, organizationId: string, customerId: 
 }
 
 /** The `customers` and `customer_subjects` tables, per organization: the only code that writes them. */
-export const customers = { create, get, list, update, archive, addSubjects, removeSubjects, subjectsOf };
+export const customers = { create, get, getMany, list, update, archive, addSubjects, removeSubjects, subjectsOf };

@@ -11,7 +11,9 @@ import { isUuid } from './catalog-input';
 import { invoiceNotFound } from './invoice-errors';
 import { invoiceHistory } from './invoice-history';
 import { BASIS_SQL, hashBasis, invoiceRating, selectInvoice } from './invoice-rating';
-import { INVOICE_COLUMNS, INVOICE_STATUSES, INVOICES_JOINED, invoiceRowSchema, LINE_COLUMNS, lineRowSchema, type InvoiceSummary } from './invoice-rows';
+import {
+  EVENT_COLUMNS, eventRowSchema, INVOICE_COLUMNS, INVOICE_STATUSES, INVOICES_JOINED, invoiceRowSchema, LINE_COLUMNS, lineRowSchema, type InvoiceSummary,
+} from './invoice-rows';
 
 // The `invoices`, `invoice_lines` and `invoice_events` tables, for one organization at a time:
 // every function runs under withOrg (row-level security) and every query is also bound to the
@@ -78,6 +80,50 @@ async function read(db: Queryable, input: { organizationId: string; invoiceId: s
   ]);
   const lines = parseRows('invoices.lines', lineRowSchema, rows);
   return { ...invoice, lines, history: await invoiceHistory(db, input.organizationId, input.invoiceId) };
+}
+
+const lineWithInvoiceSchema = lineRowSchema.extend({ invoiceId: z.guid() });
+const eventWithInvoiceSchema = eventRowSchema.extend({ invoiceId: z.guid() });
+
+/**
+ * The organization's invoices among `invoiceIds`, each with its lines (by position) and history
+ * (oldest first), as get answers one: three queries for the whole list, in any order. An id that
+ * is not a UUID, unknown, or another organization's is left out. The batch lookups
+ * (BatchGetInvoices) call it with a bounded list.
+ */
+async function getMany(db: Transactable, input: { organizationId: string; invoiceIds: readonly string[] }): Promise<Invoice[]> {
+  requireOrganizationId(input.organizationId);
+  const ids = [...new Set(input.invoiceIds.filter(isUuid))];
+  if (ids.length === 0) return [];
+  return withOrg(db, input.organizationId, async (tx) => {
+    const org = input.organizationId;
+    const found = await tx.query(`SELECT ${INVOICE_COLUMNS} FROM ${INVOICES_JOINED} WHERE i.organization_id = $1 AND i.id = ANY($2::uuid[])`, [org, ids]);
+    const summaries = parseRows('invoices.getMany', invoiceRowSchema, found.rows);
+    if (summaries.length === 0) return [];
+    const present = summaries.map((i) => i.id);
+    const lineRows = await tx.query(
+      `SELECT l.invoice_id AS "invoiceId", ${LINE_COLUMNS} FROM invoice_lines l WHERE l.organization_id = $1 AND l.invoice_id = ANY($2::uuid[]) ORDER BY l.invoice_id, l.position`,
+      [org, present],
+    );
+    const eventRows = await tx.query(
+      `SELECT e.invoice_id AS "invoiceId", ${EVENT_COLUMNS} FROM invoice_events e WHERE e.organization_id = $1 AND e.invoice_id = ANY($2::uuid[]) ORDER BY e.invoice_id, e.id`,
+      [org, present],
+    );
+    const lines = groupByInvoice(parseRows('invoices.manyLines', lineWithInvoiceSchema, lineRows.rows));
+    const history = groupByInvoice(parseRows('invoices.manyHistories', eventWithInvoiceSchema, eventRows.rows));
+    return summaries.map((invoice) => ({ ...invoice, lines: lines.get(invoice.id) ?? [], history: history.get(invoice.id) ?? [] }));
+  });
+}
+
+/** Rows that name their invoice → each invoice's rows without that column, in the order read. */
+function groupByInvoice<T extends { invoiceId: string }>(rows: readonly T[]): Map<string, Array<Omit<T, 'invoiceId'>>> {
+  const byInvoice = new Map<string, Array<Omit<T, 'invoiceId'>>>();
+  for (const { invoiceId, ...row } of rows) {
+    const list = byInvoice.get(invoiceId) ?? [];
+    list.push(row);
+    byInvoice.set(invoiceId, list);
+  }
+  return byInvoice;
 }
 
 const optionalUuid = (value: string | undefined, field: string): string | null => {
@@ -184,4 +230,4 @@ async function dueForFinalization(
 }
 
 /** The invoice tables, per organization: the only code that writes them. */
-export const invoices = { get, list, billedForPeriod, dueForFinalization, ...invoiceRating };
+export const invoices = { get, getMany, list, billedForPeriod, dueForFinalization, ...invoiceRating };

@@ -240,5 +240,20 @@ async function get(db: Transactable, input: { organizationId: string; slug: stri
   });
 }
 
+/**
+ * The organization's meters among `slugs`, archived or not, in one query for the meters and one
+ * for their versions (any order): a slug that cannot be one, unknown, or another organization's is
+ * left out. The batch lookups (BatchGetMeters) call it with a bounded list.
+ */
+async function getMany(db: Transactable, input: { organizationId: string; slugs: readonly string[] }): Promise<Meter[]> {
+  requireOrganizationId(input.organizationId);
+  const slugs = [...new Set(input.slugs.filter(isPossibleSlug))];
+  if (slugs.length === 0) return [];
+  return withOrg(db, input.organizationId, async (tx) => {
+    const { rows } = await tx.query(`SELECT ${METER_COLUMNS} FROM meters m WHERE m.organization_id = $1 AND m.slug = ANY($2::text[])`, [input.organizationId, slugs]);
+    return meterViews(tx, input.organizationId, parseRows('meters.getMany', meterRowSchema, rows));
+  });
+}
+
 /** The `meters` and `meter_versions` tables, per organization: the only code that writes them. */
-export const meters = { create, update, archive, list, get };
+export const meters = { create, update, archive, list, get, getMany };

@@ -13,6 +13,7 @@ import { listEvents, type ListEventsDeps } from './list-events';
 
 const A = randomUUID();
 const B = randomUUID();
+const C = randomUUID();
 const NOW = Date.UTC(2026, 2, 10, 12, 0, 0);
 const MINUTE = 60_000;
 
@@ -72,6 +73,11 @@ describe('Usage.ListEvents on ClickHouse', () => {
     ]);
     // An exact redelivery that reached the table (the sink's probe is the first line of defence): shown once.
     await eventsRaw.insert(db.client, [exact]);
+    // C: a redelivery stored later, with a higher ingest_seq, in parts of their own: shown once, as
+    // the copy FINAL would keep (the newest), whether or not the parts have merged yet.
+    await eventsRaw.insert(db.client, [row(C, 'c-1', NOW - 2 * MINUTE), row(C, 'c-redelivered', NOW - MINUTE)]);
+    await eventsRaw.insert(db.client, [row(C, 'c-redelivered', NOW - MINUTE, { ingest_seq: '7', ingested_at: toClickHouseDateTime(NOW - MINUTE + 9_000) })]);
+    await eventsRaw.insert(db.client, [row(C, 'c-redelivered', NOW - MINUTE, { ingest_seq: '3', ingested_at: toClickHouseDateTime(NOW - MINUTE + 5_000) })]);
   });
   afterAll(async () => {
     await db?.drop();
@@ -89,6 +95,15 @@ describe('Usage.ListEvents on ClickHouse', () => {
     expect(b.events[0]).toMatchObject({ data: '{"tokens":7}', meterValues: [{ meterSlug: 'b_tokens', value: '7' }], invalidValues: [] });
     expect(JSON.stringify(b)).not.toContain('gpt');
     expect(b.events.flatMap((e) => [...e.meterValues, ...e.invalidValues].map((v) => v.meterSlug))).toEqual(['b_tokens', 'b_tokens']);
+  });
+
+  it('shows a stored event once however many copies reached the table, the newest copy, and pages past it once', async () => {
+    const c = await list({ organizationId: C });
+    expect(ids(c)).toEqual(['c-redelivered', 'c-1']);
+    expect(c.events[0]?.ingestedAt).toEqual(new Date(NOW - MINUTE + 9_000));
+    const first = await list({ organizationId: C, pageSize: 1 });
+    expect(ids(first)).toEqual(['c-redelivered']);
+    expect(ids(await list({ organizationId: C, pageSize: 1, pageToken: first.nextPageToken }))).toEqual(['c-1']);
   });
 
   it('shows each event with its data as stored and what each live meter of its type read from it', async () => {

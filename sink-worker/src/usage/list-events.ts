@@ -11,7 +11,7 @@ export const MAX_EVENTS_PAGE_SIZE = 200;
 const DAY_MS = 86_400_000;
 /** Without `from`, the 7 days before `to`: a debugging view of what just arrived, never a scan of all history. */
 export const DEFAULT_EVENTS_WINDOW_MS = 7 * DAY_MS;
-/** The longest range one listing reads: FINAL merges every part in range, so the range is bounded (at most 4 monthly partitions). */
+/** The longest range one listing reads: every row in range is read and sorted before the page is cut, so the range is bounded (at most 4 monthly partitions). */
 export const MAX_EVENTS_RANGE_MS = 92 * DAY_MS;
 /** Filters are exact values of one event, not payloads. */
 const MAX_FILTER_LENGTH = 1024;

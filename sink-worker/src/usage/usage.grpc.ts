@@ -5,6 +5,7 @@ import { type UnaryWrapper, type GrpcServiceBinding } from '@polaris/shared/grpc
 import { UsageService, type ListEventsRequest, type ListEventsResponse, type Meter, type QueryMeterRequest, type QueryMeterResponse } from '@polaris/proto';
 import { listEvents, type ListEventsDeps } from './list-events';
 import { toMeterUsageQuery, toQueryMeterResponse } from './meter-query';
+import { sharedInFlight } from './shared-in-flight';
 
 /** Meters.GetMeter of the rating-worker, acting for the request's organization. */
 export type MeterLookup = (organizationId: string, slug: string) => Promise<Meter>;
@@ -14,6 +15,8 @@ export type MeterLookup = (organizationId: string, slug: string) => Promise<Mete
  * definition fills (docs/meters.md). The namespace is always the caller's organization.
  */
 export function usageService(meters: { reader: MeterUsageReader; lookup: MeterLookup }, unary: UnaryWrapper, events?: ListEventsDeps): GrpcServiceBinding {
+  // A dashboard's windows and total name the same meter at once: one GetMeter for both.
+  const lookup = sharedInFlight((organizationId: string, slug: string) => `${organizationId}\u0000${slug}`, meters.lookup);
   return {
     name: 'polaris.v1.Usage',
     definition: UsageService,
@@ -26,7 +29,7 @@ export function usageService(meters: { reader: MeterUsageReader; lookup: MeterLo
         requireOrganizationId(req.organizationId);
         if (!req.meterSlug) throw new PolarisError('invalid_argument', 'missing_meter_slug', 'meter_slug is required', 'meter_slug');
         // Scoped by the catalog itself: another org's slug is NOT_FOUND there.
-        const meter = await meters.lookup(req.organizationId, req.meterSlug);
+        const meter = await lookup(req.organizationId, req.meterSlug);
         const query = toMeterUsageQuery(req, meter);
         return toQueryMeterResponse(meter, query, await meters.reader.query(query));
       }),
