@@ -1,9 +1,9 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ConfigError, loadConfig } from '../config';
 import { internalAuthConfigSchema } from './internal-auth-config';
-import { createInternalAuth, MAX_TOKEN_LIFETIME_S } from './internal-token';
+import { createInternalAuth, MAX_TOKEN_LIFETIME_S, TOKEN_REUSE_MS } from './internal-token';
 
 const secret = () => randomBytes(32).toString('base64');
 
@@ -30,6 +30,23 @@ describe('internal auth configuration', () => {
 });
 
 describe('internal tokens', () => {
+  afterEach(() => vi.useRealTimers());
+
+  it('are minted afresh once the reuse period is over, and a verified token is refused once it expires', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    const config = { INTERNAL_AUTH_SECRET: secret() };
+    const client = createInternalAuth(config, 'gateway');
+    const server = createInternalAuth(config, 'sink-worker');
+    const first = await client.mint('polaris.v1.Usage');
+    expect((await server.verify(first, 'polaris.v1.Usage')).caller).toBe('gateway');
+    vi.advanceTimersByTime(TOKEN_REUSE_MS + 1);
+    const second = await client.mint('polaris.v1.Usage');
+    expect(decodeJwt(second).jti).not.toBe(decodeJwt(first).jti);
+    // The first token was verified (and remembered); past its lifetime it is refused all the same.
+    vi.advanceTimersByTime(MAX_TOKEN_LIFETIME_S * 1000);
+    await expect(server.verify(first, 'polaris.v1.Usage')).rejects.toMatchObject({ kind: 'unauthenticated' });
+  });
+
   it('carry the calling service, the audience, the org, a unique id and a lifetime within the limit', async () => {
     const auth = createInternalAuth({ INTERNAL_AUTH_SECRET: secret() }, 'gateway');
     const org = randomUUID();
@@ -39,7 +56,9 @@ describe('internal tokens', () => {
     expect(claims).toMatchObject({ iss: 'gateway', aud: 'polaris.v1.Usage', org });
     expect((claims.exp ?? 0) - (claims.iat ?? 0)).toBeLessThanOrEqual(MAX_TOKEN_LIFETIME_S);
     expect(Math.abs((claims.iat ?? 0) - Date.now() / 1000)).toBeLessThan(5);
-    expect(claims.jti).not.toBe(decodeJwt(b).jti);
+    // The same audience and org within TOKEN_REUSE_MS get the same token (signing is not per call).
+    expect(b).toBe(a);
+    expect(decodeJwt(await auth.mint('polaris.v1.Usage', randomUUID())).jti).not.toBe(claims.jti);
     expect(decodeJwt(await auth.mint('polaris.v1.Identity'))).not.toHaveProperty('org');
   });
 

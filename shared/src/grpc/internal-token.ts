@@ -18,6 +18,16 @@ export const MAX_TOKEN_LIFETIME_S = 60;
 /** Pods' clocks disagree a little; beyond this a token counts as expired or not yet issued. */
 const CLOCK_TOLERANCE_S = 5;
 const ALG = 'HS256';
+/**
+ * How long a minted token is handed out again for the same audience and organization. Signing is
+ * a WebCrypto round trip (a thread-pool hop) on every call otherwise; a reused token still has at
+ * least TOKEN_LIFETIME_S − this left, far more than a call's transit. A token carries no per-call
+ * meaning (its jti is for logs; nothing tracks replays within its 30 s), so reuse grants nothing a
+ * fresh token would not.
+ */
+export const TOKEN_REUSE_MS = 10_000;
+/** Bounds both caches (minted tokens, verified tokens): emptied when full, never grown past this. */
+const MAX_CACHED_TOKENS = 10_000;
 
 /** What a verified token says about the call. */
 export interface CallerClaims {
@@ -104,17 +114,37 @@ export function createInternalAuth(config: InternalAuthConfig, service: Internal
     throw last;
   }
 
+  const minted = new Map<string, { token: string; reuseUntilMs: number }>();
+  // A token already verified for an audience: its claims, trusted until it would expire. Keyed by
+  // the exact token and audience, so it answers only what a fresh verification would have.
+  const verified = new Map<string, { claims: CallerClaims; validUntilMs: number }>();
+  const remember = <V>(cache: Map<string, V>, key: string, value: V) => {
+    if (cache.size >= MAX_CACHED_TOKENS) cache.clear();
+    cache.set(key, value);
+  };
+
+  async function mintFresh(audience: string, organizationId: string | undefined): Promise<string> {
+    return new SignJWT(organizationId === undefined ? {} : { org: organizationId })
+      .setProtectedHeader({ alg: ALG, typ: 'JWT' })
+      .setIssuer(service)
+      .setAudience(audience)
+      .setIssuedAt()
+      .setExpirationTime(`${TOKEN_LIFETIME_S}s`)
+      .setJti(randomUUID())
+      .sign(signingKey);
+  }
+
   return {
     service,
-    mint: (audience, organizationId) =>
-      new SignJWT(organizationId === undefined ? {} : { org: organizationId })
-        .setProtectedHeader({ alg: ALG, typ: 'JWT' })
-        .setIssuer(service)
-        .setAudience(audience)
-        .setIssuedAt()
-        .setExpirationTime(`${TOKEN_LIFETIME_S}s`)
-        .setJti(randomUUID())
-        .sign(signingKey),
+    async mint(audience, organizationId) {
+      const key = `${audience}\n${organizationId ?? ''}`;
+      const now = Date.now();
+      const reusable = minted.get(key);
+      if (reusable && reusable.reuseUntilMs > now) return reusable.token;
+      const token = await mintFresh(audience, organizationId);
+      remember(minted, key, { token, reuseUntilMs: now + TOKEN_REUSE_MS });
+      return token;
+    },
 
     async verify(token, audience) {
       if (!token) {
@@ -123,6 +153,9 @@ export function createInternalAuth(config: InternalAuthConfig, service: Internal
           `${audience} takes only authenticated internal calls: send "authorization: Bearer <token>" metadata, a JWT signed with INTERNAL_AUTH_SECRET (shared/src/grpc)`,
         );
       }
+      const cacheKey = `${audience}\n${token}`;
+      const known = verified.get(cacheKey);
+      if (known && known.validUntilMs > Date.now()) return known.claims;
       try {
         const claims = await verifyWithAnyKey(token, audience);
         const { iss, iat, exp, jti, org } = claims;
@@ -133,7 +166,13 @@ export function createInternalAuth(config: InternalAuthConfig, service: Internal
         }
         if (!isCaller(iss)) throw refused('invalid_internal_token', `the caller token names an unknown issuer ${JSON.stringify(iss)}`);
         if (org !== undefined && typeof org !== 'string') throw refused('invalid_internal_token', 'the caller token\'s org claim is not a string');
-        return { caller: iss, tokenId: String(jti), ...(org === undefined ? {} : { organizationId: org }) };
+        const caller: CallerClaims = { caller: iss, tokenId: String(jti), ...(org === undefined ? {} : { organizationId: org }) };
+        // Trusted again until it expires or grows too old, whichever is first (no clock tolerance:
+        // the cache only ever ends sooner than a fresh verification would).
+        if (typeof iat === 'number' && typeof exp === 'number') {
+          remember(verified, cacheKey, { claims: caller, validUntilMs: Math.min(exp, iat + MAX_TOKEN_LIFETIME_S) * 1000 });
+        }
+        return caller;
       } catch (err) {
         throw explain(err, audience);
       }
