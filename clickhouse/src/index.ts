@@ -6,7 +6,7 @@
 // Migrations: `@polaris/clickhouse/migrate`; test databases: `@polaris/clickhouse/testing`.
 import { findStoredIdentities, findStoredStatements } from './event-identities/event-identities.queries';
 import { countHashesStatement, countIdentityHashes, countOtherLayouts, dropIdentityDaysBefore, readHashesStatement, readIdentityHashes } from './event-identities/identity-hashes.queries';
-import { findExistingEventsRaw, findExistingStatements, insertEventsRaw, insertStatement } from './events-raw/events-raw.queries';
+import { eventsRawLine, findExistingEventsRaw, findExistingStatements, insertEventsRaw, insertEventsRawLines, insertStatement } from './events-raw/events-raw.queries';
 import { readRecentEvents, recentEventsStatement } from './events-raw/recent-events.query';
 import { countBackfillEvents, countEventsStatement, insertBackfillValues, insertValuesStatement, readBackfillEvents, readEventsStatement } from './meter-backfill/meter-backfill.queries';
 import { meterUsageStatement, queryMeterUsage } from './meter-usage/meter-usage.query';
@@ -14,6 +14,9 @@ import { meterUsageRawStatement, queryMeterUsageRaw } from './meter-usage/meter-
 
 export const eventsRaw = {
   insert: insertEventsRaw,
+  /** Rows built from validated messages, unchecked: eventsRawLine per row, insertLines per INSERT. */
+  line: eventsRawLine,
+  insertLines: insertEventsRawLines,
   findExisting: findExistingEventsRaw,
   insertStatement,
   findExistingStatements,

@@ -5,6 +5,7 @@ import { withKafkaConfig } from '@polaris/shared/kafka';
 import { EVENTS_DLQ_TOPIC, EVENTS_TOPIC, SERVICE_PORTS } from '@polaris/shared/contracts';
 import { internalAuthConfigSchema } from '@polaris/shared/grpc';
 import { dedupConfigSchema } from './events/dedup-window';
+import { flushConfigSchema } from './events/flush-buffer';
 
 const port = z.coerce.number().int().min(0).max(65535);
 
@@ -60,6 +61,7 @@ export const sinkWorkerConfigSchema = withKafkaConfig(
       BACKFILL_POLL_INTERVAL_MS: z.coerce.number().int().positive().default(2_000),
     })
     .extend(dedupConfigSchema.shape)
+    .extend(flushConfigSchema.shape)
     .extend(clickhouseConfigSchema.shape),
 );
 

@@ -10,6 +10,7 @@ import { createKafka, kafkaConnection } from '@polaris/shared/kafka';
 import { loadSinkWorkerConfig } from './config';
 import { EventsConsumer } from './events/events.consumer';
 import { identityRetentionDays } from './events/dedup-window';
+import { flushLimits } from './events/flush-buffer';
 import { identityFilterSource } from './events/identity-filter-source';
 import { IdentityRetention } from './events/identity-retention';
 import { BackfillRunner } from './meters/backfill.runner';
@@ -85,6 +86,7 @@ await runService({
           dlqTopic: config.EVENTS_DLQ_TOPIC,
           stallTimeoutMs: config.SINK_STALL_TIMEOUT_MS,
           dedupWindowDays: config.SINK_DEDUP_WINDOW_DAYS,
+          flush: flushLimits(config),
           sessionTimeoutMs: config.KAFKA_SESSION_TIMEOUT_MS,
           meters: liveMeters,
           onBatchCommitted: (batch) => batchMetrics.observe(batch),

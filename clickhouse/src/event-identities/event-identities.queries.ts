@@ -2,10 +2,11 @@ import { eventIdentityKey } from '@polaris/shared/contracts';
 import { z } from 'zod';
 import { checkParams, selectRows, type ClickHouseReader, type SelectStatement } from '../named-query';
 import { sqlString } from '../sql-literal';
-import { identityProbeStatements } from '../events-raw/events-raw.queries';
-import type { EventIdentity } from '../events-raw/events-raw.schema';
+import { eventIdentitySchema, type EventIdentity } from '../events-raw/events-raw.schema';
+import { identityHash, identityHashText } from './identity-hash';
 
 const FIND_STORED = 'eventIdentities.findStored';
+const identitiesParam = z.array(eventIdentitySchema);
 
 /** 'YYYY-MM-DD', a UTC day: the first ingestion day the probe reads. */
 const sinceDayParam = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, "must be a day 'YYYY-MM-DD'");
@@ -17,16 +18,27 @@ const storedIdentityRow = z.object({
   payload_fingerprint: z.string().regex(/^\d+$/),
 });
 
+/** Hashes per probe query: ~22 bytes each, well under max_query_size (256 KiB). */
+const HASHES_PER_QUERY = 8_000;
+
 /**
  * The probe queries of eventIdentities.findStored: the identities among `identities` whose stored
- * copy was received on `sinceDay` or later (event_identities_v2, clickhouse/migrations/0013).
- * The day bound prunes every older partition, so what the namespace stored before the window
- * costs nothing. No FINAL: any copy of an identity row proves the event is stored.
+ * copy was received on `sinceDay` or later (event_identity_hashes_v1, clickhouse/migrations/0014),
+ * found by their 64-bit hash. The table is sorted by hash and partitioned by month, so the cost
+ * follows the identities probed, not how many were stored in the window; the day bound prunes
+ * every older month. Rows of another identity sharing a hash come back too and match no
+ * candidate's key. No FINAL: any copy of an identity row proves the event is stored.
  */
 export function findStoredStatements(identities: readonly EventIdentity[], sinceDay: string): SelectStatement[] {
   const day = checkParams(FIND_STORED, sinceDayParam, sinceDay);
-  const prefix = `SELECT namespace, source, id, toString(payload_fingerprint) AS payload_fingerprint FROM event_identities_v2 WHERE ingested_day >= toDate(${sqlString(day)}) AND (`;
-  return identityProbeStatements(FIND_STORED, prefix, ')', identities);
+  const hashes = [...new Set(checkParams(FIND_STORED, identitiesParam, identities).map((e) => identityHashText(identityHash(e.namespace, e.source, e.id))))];
+  const statements: SelectStatement[] = [];
+  for (let at = 0; at < hashes.length; at += HASHES_PER_QUERY) {
+    statements.push({
+      query: `SELECT namespace, source, id, toString(payload_fingerprint) AS payload_fingerprint FROM event_identity_hashes_v1 WHERE ingested_day >= toDate(${sqlString(day)}) AND identity_hash IN (${hashes.slice(at, at + HASHES_PER_QUERY).join(', ')})`,
+    });
+  }
+  return statements;
 }
 
 /**

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { insertSql, QueryShapeError } from '../named-query';
-import { findExistingStatements, insertStatement } from './events-raw.queries';
+import { eventsRawLine, findExistingStatements, insertStatement } from './events-raw.queries';
 import type { EventIdentity, EventsRawRow } from './events-raw.schema';
 
 const ns = '6f1c1c8e-4d6f-4c59-9a8e-0a4a7d1d2b11';
@@ -157,5 +157,26 @@ describe('eventsRaw.insert meter array elements', () => {
     ['a string for an array', { meter_valid: '1' }, /meter_valid/],
   ])('refuses %s', (_, over, field) => {
     expect(() => insertStatement([{ ...row, ...over } as unknown as EventsRawRow])).toThrow(field);
+  });
+});
+
+describe('eventsRawLine (the sink\'s unchecked insert rows)', () => {
+  const base: EventsRawRow = {
+    namespace: ns, id: 'e-1', source: 'svc', type: 't', subject: 'cust "1"', time: '2026-01-02 03:04:05', time_ms: 1_767_323_045_123,
+    data: '{"tokens":12345678901234567890}', ingested_at: '2026-01-02 03:04:06', ingest_seq: '41', payload_fingerprint: '99',
+  };
+
+  it('writes the same JSON line as the checked path, decimals as bare numbers, digit for digit', () => {
+    const stamped: EventsRawRow = {
+      ...base, catalog_revision: '3', meter_version_ids: ['7', '8'], meter_values: ['12345678901234567890.123456789', '-0.5'],
+      meter_unique_keys: ['', 'k'], meter_dimensions: [[], ['gpt']], meter_valid: [1, 0],
+    };
+    for (const row of [base, stamped]) {
+      const checked = insertStatement([row]).values[0];
+      expect(JSON.parse(eventsRawLine(row))).toEqual(JSON.parse(JSON.stringify(checked)));
+      expect(eventsRawLine(row).endsWith('}\n')).toBe(true);
+    }
+    expect(eventsRawLine(stamped)).toContain('"meter_values":[12345678901234567890.123456789,-0.5]}');
+    expect(eventsRawLine({ ...stamped, meter_version_ids: [], meter_values: [], meter_unique_keys: [], meter_dimensions: [], meter_valid: [] })).toContain('"meter_values":[]}');
   });
 });

@@ -1,6 +1,6 @@
 import type { ClickHouseReader, ClickHouseWriter } from '../named-query';
 import { findStoredIdentities } from '../event-identities/event-identities.queries';
-import { findExistingEventsRaw, insertEventsRaw } from './events-raw.queries';
+import { eventsRawLine, findExistingEventsRaw, insertEventsRawLines, type ClickHouseExecutor } from './events-raw.queries';
 import type { EventIdentity, EventsRawRow } from './events-raw.schema';
 
 /**
@@ -9,6 +9,10 @@ import type { EventIdentity, EventsRawRow } from './events-raw.schema';
  * one can run any other query.
  */
 export interface EventsRawWriter {
+  /**
+   * One INSERT of rows the sink built from validated messages: not checked again row by row
+   * (eventsRawLine); eventsRaw.insert is the checked path for anything else.
+   */
   insert(rows: readonly EventsRawRow[]): Promise<void>;
   /** eventIdentityKey strings of the identities already stored, searching all of events_raw. */
   findExisting(identities: readonly EventIdentity[]): Promise<Set<string>>;
@@ -19,9 +23,9 @@ export interface EventsRawWriter {
   findStored(identities: readonly EventIdentity[], sinceDay: string): Promise<Map<string, string>>;
 }
 
-export function eventsRawWriter(client: ClickHouseReader & ClickHouseWriter): EventsRawWriter {
+export function eventsRawWriter(client: ClickHouseReader & ClickHouseWriter & ClickHouseExecutor): EventsRawWriter {
   return {
-    insert: (rows) => insertEventsRaw(client, rows),
+    insert: (rows) => insertEventsRawLines(client, rows.map(eventsRawLine)),
     findExisting: (identities) => findExistingEventsRaw(client, identities),
     findStored: (identities, sinceDay) => findStoredIdentities(client, identities, sinceDay),
   };

@@ -1,10 +1,10 @@
-import { UnrecoverableError, Worker, type Job, type Queue } from 'bullmq';
-import { Redis } from 'ioredis';
+import { UnrecoverableError, type Job, type Queue } from 'bullmq';
 import type { Pool } from '@polaris/postgres';
 import { inBatchSpan, type Logger } from '@polaris/shared/service';
+import { attemptsExhausted, QueueRunner } from '../jobs/queue-runner';
 import type { InvoiceRater } from './invoice-rater';
 import type { RatingMetrics } from './rating-metrics';
-import { createRatingQueue, finalizePayload, RATING_JOBS, RATING_QUEUE, ratePeriodPayload, SCAN_JOB_OPTIONS } from './rating-queue';
+import { finalizePayload, RATING_JOBS, RATING_QUEUE, ratePeriodPayload, SCAN_JOB_OPTIONS } from './rating-queue';
 import { scanForRating } from './rating-scan';
 
 // The rating-worker's BullMQ side (docs/billing.md, "Rating"): the `rating` queue, the
@@ -26,80 +26,44 @@ export interface RatingJobsSettings {
   prefix?: string;
 }
 
-/** Until the scheduler is in Redis (Redis may be down at start): how often to try again. */
-const SCHEDULE_RETRY_MS = 5_000;
-
 const seconds = (since: bigint) => Number(process.hrtime.bigint() - since) / 1e9;
 
 export class RatingJobs {
-  readonly queue: Queue;
-  private readonly queueConnection: Redis;
-  private readonly workerConnection: Redis;
-  private worker?: Worker;
-  private scheduleTimer?: NodeJS.Timeout;
-  private stopped = false;
-
+  private readonly runner: QueueRunner;
   private running?: { rater: InvoiceRater; metrics: RatingMetrics };
 
   /** Opens the Redis connections and the queue; nothing runs until start(). */
   constructor(private readonly deps: { pool: Pool; logger: Logger; settings: RatingJobsSettings }) {
-    // Queue commands (adds, counts, pings) fail fast while Redis is away; the worker's blocking
-    // connection waits for it (BullMQ requires maxRetriesPerRequest: null there).
-    this.queueConnection = new Redis(deps.settings.redisUrl, { maxRetriesPerRequest: 1 });
-    this.workerConnection = new Redis(deps.settings.redisUrl, { maxRetriesPerRequest: null });
-    for (const connection of [this.queueConnection, this.workerConnection]) {
-      // ioredis reconnects by itself; an unhandled 'error' event would crash the process instead.
-      connection.on('error', (err) => deps.logger.debug({ err }, 'redis connection error'));
-    }
-    this.queue = createRatingQueue(this.queueConnection, deps.settings.prefix);
-    this.queue.on('error', (err) => deps.logger.warn({ err }, 'rating queue error'));
+    const { redisUrl, prefix } = deps.settings;
+    this.runner = new QueueRunner({ queueName: RATING_QUEUE, label: 'rating', redisUrl, prefix, logger: deps.logger });
+  }
+
+  get queue(): Queue {
+    return this.runner.queue;
   }
 
   /** Starts the worker and puts the scan schedule in Redis (retried in the background until Redis answers). */
   start(rater: InvoiceRater, metrics: RatingMetrics): void {
     const { settings, logger } = this.deps;
     this.running = { rater, metrics };
-    this.worker = new Worker(RATING_QUEUE, (job) => this.process(job), {
-      connection: this.workerConnection,
+    this.runner.startWorker((job) => this.process(job), {
       concurrency: settings.concurrency,
-      ...(settings.prefix ? { prefix: settings.prefix } : {}),
+      onFailed: (job, err) => {
+        const exhausted = attemptsExhausted(job);
+        logger[exhausted ? 'error' : 'warn']({ err, jobId: job?.id, job: job?.name, attempt: job?.attemptsMade }, exhausted ? 'rating job failed for good' : 'rating job failed; it will be retried');
+      },
     });
-    this.worker.on('error', (err) => logger.warn({ err }, 'rating worker error'));
-    this.worker.on('failed', (job, err) => {
-      const exhausted = job !== undefined && job.attemptsMade >= (job.opts.attempts ?? 1);
-      logger[exhausted ? 'error' : 'warn']({ err, jobId: job?.id, job: job?.name, attempt: job?.attemptsMade }, exhausted ? 'rating job failed for good' : 'rating job failed; it will be retried');
-    });
-    void this.schedule();
-  }
-
-  /**
-   * upsertJobScheduler: every replica upserts the same scheduler id, so N replicas make one
-   * schedule, and a changed interval replaces the old one.
-   */
-  private async schedule(): Promise<void> {
-    if (this.stopped) return;
-    try {
-      await this.queue.upsertJobScheduler(RATING_JOBS.scan, { every: this.deps.settings.scanIntervalMs }, { name: RATING_JOBS.scan, data: {}, opts: SCAN_JOB_OPTIONS });
-      this.deps.logger.info({ everyMs: this.deps.settings.scanIntervalMs }, 'rating scan scheduled');
-    } catch (err) {
-      this.deps.logger.warn({ err }, `cannot schedule the rating scan yet; trying again in ${SCHEDULE_RETRY_MS} ms`);
-      this.scheduleTimer = setTimeout(() => void this.schedule(), SCHEDULE_RETRY_MS);
-    }
+    this.runner.schedule({ name: RATING_JOBS.scan, everyMs: settings.scanIntervalMs, opts: SCAN_JOB_OPTIONS, description: 'rating scan' });
   }
 
   /** Redis answers (the readiness check). */
-  async ping(): Promise<void> {
-    await this.queueConnection.ping();
+  ping(): Promise<void> {
+    return this.runner.ping();
   }
 
-  /** Waits for the jobs in flight (worker.close), then lets go of Redis. Call before the pool closes. */
-  async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.scheduleTimer);
-    await this.worker?.close();
-    await this.queue.close();
-    this.workerConnection.disconnect();
-    await this.queueConnection.quit().catch(() => this.queueConnection.disconnect());
+  /** Waits for the jobs in flight, then lets go of Redis. Call before the pool closes. */
+  stop(): Promise<void> {
+    return this.runner.stop();
   }
 
   private async process(job: Job): Promise<unknown> {
@@ -120,7 +84,7 @@ export class RatingJobs {
     const { pool, settings } = this.deps;
     switch (job.name) {
       case RATING_JOBS.scan:
-        return scanForRating(pool, this.queue, settings);
+        return scanForRating(pool, this.runner.queue, settings);
       case RATING_JOBS.ratePeriod: {
         const payload = ratePeriodPayload.safeParse(job.data);
         if (!payload.success) throw new UnrecoverableError(`rate-period job ${job.id} carries no valid payload: ${payload.error.message}`);

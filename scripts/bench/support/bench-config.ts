@@ -49,6 +49,10 @@ const envSchema = z.object({
    * instead of 0.6 at 1,000 subscriptions).
    */
   BENCH_RATING_CONCURRENCY: count(32, 1_000),
+  /** bench:pipeline: events sent through collector → broker → sink → ClickHouse for the sustained rate (and to each baseline). */
+  BENCH_PIPELINE_EVENTS: count(100_000, 10_000_000),
+  /** bench:pipeline: how long the freshness phase sends at half the sustained rate, seconds. */
+  BENCH_PIPELINE_FRESHNESS_SECONDS: count(20, 600),
   /** bench:rating: a run that has not computed every invoice after this long fails. */
   BENCH_RATING_RUN_CAP_MS: count(900_000, 3_600_000),
 });
@@ -59,7 +63,15 @@ export interface BenchConfig {
   sink: { events: number; duplicateRatio: number; meters: number };
   usage: { events: number; chunkRows: number; runs: number; rawRuns: number };
   rating: { subscriptions: number; workers: number[]; concurrency: number; runCapMs: number };
+  pipeline: { events: number; freshnessSeconds: number };
   scenarioCapMs: number;
+}
+
+/** BENCH_PORT_OFFSET (0 to 900): added to every port the bench's services listen on. */
+export function benchPortOffset(env: Record<string, string | undefined> = process.env): number {
+  const parsed = z.coerce.number().int().min(0).max(900).default(0).safeParse(env.BENCH_PORT_OFFSET || undefined);
+  if (!parsed.success) throw new CliError(`invalid environment:\n  BENCH_PORT_OFFSET: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+  return parsed.data;
 }
 
 export function loadBenchConfig(env: Record<string, string | undefined> = process.env): BenchConfig {
@@ -82,6 +94,7 @@ export function loadBenchConfig(env: Record<string, string | undefined> = proces
     sink: { events: e.BENCH_SINK_EVENTS, duplicateRatio: e.BENCH_SINK_DUPLICATE_RATIO, meters: e.BENCH_SINK_METERS },
     usage: { events: e.BENCH_USAGE_EVENTS, chunkRows: e.BENCH_USAGE_CHUNK_ROWS, runs: e.BENCH_USAGE_RUNS, rawRuns: e.BENCH_USAGE_RAW_RUNS },
     rating: { subscriptions: e.BENCH_RATING_SUBSCRIPTIONS, workers: e.BENCH_RATING_WORKERS, concurrency: e.BENCH_RATING_CONCURRENCY, runCapMs: e.BENCH_RATING_RUN_CAP_MS },
+    pipeline: { events: e.BENCH_PIPELINE_EVENTS, freshnessSeconds: e.BENCH_PIPELINE_FRESHNESS_SECONDS },
     scenarioCapMs: e.BENCH_SCENARIO_CAP_MS,
   };
 }

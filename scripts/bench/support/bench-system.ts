@@ -9,18 +9,21 @@ import { encodeEventMessage, EVENTS_TOPIC_PARTITIONS, eventMessageKey, normalize
 import { CompressionTypes, Kafka, logLevel, Partitioners, type Admin, type Message } from 'kafkajs';
 import pg from 'pg';
 import type { DevConfig } from '../../src/config';
+import { benchPortOffset } from './bench-config';
 import { sampleEvents } from '../../src/demo/sample-events';
 import { repoRoot } from '../../src/paths';
 import { localSpecs, startServices, type RunningSystem, type PolarisServiceName, type SystemPorts } from '../../src/services/launcher';
 
 /** The benches' own copy of the services: beside a demo (default ports) and the e2e suite (1xxxx). */
+const offset = benchPortOffset();
+/** BENCH_PORT_OFFSET moves them all, so that two benches can run side by side (sharing the machine). */
 export const BENCH_PORTS: SystemPorts = {
-  gateway: 28080,
-  collector: 28081,
-  ingestGrpc: 25051,
-  usageGrpc: 25052,
-  identityGrpc: 25053,
-  ops: { collector: 29091, 'sink-worker': 29092, 'rating-worker': 29093, gateway: 29094 },
+  gateway: 28080 + offset,
+  collector: 28081 + offset,
+  ingestGrpc: 25051 + offset,
+  usageGrpc: 25052 + offset,
+  identityGrpc: 25053 + offset,
+  ops: { collector: 29091 + offset, 'sink-worker': 29092 + offset, 'rating-worker': 29093 + offset, gateway: 29094 + offset },
 };
 
 /** Short id of one bench run, in every name it creates (org slug, topics, databases, group). */

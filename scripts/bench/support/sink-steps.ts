@@ -1,6 +1,7 @@
 import type { Message } from 'kafkajs';
-import { eventsRaw, type ClickHouseClient } from '@polaris/clickhouse';
+import { eventIdentities, eventsRaw, type ClickHouseClient } from '@polaris/clickhouse';
 import { planBatch } from '../../../sink-worker/src/events/batch-plan';
+import { dedupWindow, probeSinceDay } from '../../../sink-worker/src/events/dedup-window';
 import type { MeterCatalogSnapshot } from '../../../sink-worker/src/meters/catalog-snapshot';
 import { stampMeterValues } from '../../../sink-worker/src/meters/meter-stamp';
 import { counterValue, histogramValue, type Sample } from './stats';
@@ -55,19 +56,23 @@ export function plannedRows(messages: readonly Message[], meters?: MeterCatalogS
 }
 
 /**
- * The sink's per-batch steps (decode and plan, stamp with `meters` if given, probe, insert) in
- * this process, timed apart: what the worker costs without the broker and the process around it.
+ * The sink's steps per flush (decode and plan, probe event_identities_v2 over the dedup window,
+ * stamp with `meters` if given, serialize, insert) in this process, timed apart: what the worker
+ * costs without the broker and the process around it. Every candidate is probed (no filter), so
+ * the probe share is an upper bound of the worker's.
  */
 export async function sinkStepsInProcess(client: ClickHouseClient, messages: Message[], batchSize: number, meters?: MeterCatalogSnapshot) {
   const phases = { plan: 0, stamp: 0, probe: 0, insert: 0 };
   const tally = { valid: 0, invalid: 0 };
+  const window = dedupWindow(37);
   let offset = 0;
   for (const batch of chunk(messages, batchSize)) {
     let t = performance.now();
     const plan = planBatch(batch.map((m) => ({ offset: String(offset++), value: m.value as Buffer })));
     phases.plan += performance.now() - t;
     t = performance.now();
-    const existing = await eventsRaw.findExisting(client, plan.candidates.map((c) => c.row));
+    const since = probeSinceDay(Math.min(...plan.candidates.map((c) => c.receivedAtMs)), window);
+    const existing = await eventIdentities.findStored(client, plan.candidates.map((c) => c.row), since);
     phases.probe += performance.now() - t;
     t = performance.now();
     // After the probe, as the consumer does: only rows about to be inserted are stamped.
@@ -75,7 +80,7 @@ export async function sinkStepsInProcess(client: ClickHouseClient, messages: Mes
     const rows = meters ? fresh.map((c) => stampMeterValues(c.row, c.data, meters, tally)) : fresh.map((c) => c.row);
     phases.stamp += performance.now() - t;
     t = performance.now();
-    await eventsRaw.insert(client, rows);
+    await eventsRaw.insertLines(client, rows.map(eventsRaw.line));
     phases.insert += performance.now() - t;
   }
   return phases;

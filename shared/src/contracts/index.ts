@@ -1,8 +1,8 @@
 // @polaris/shared/contracts: what producers and consumers agree on. Topic names, partitions and
 // message shapes; the CloudEvent rules every entry point applies; the dead-letter headers; the
 // organization id every internal RPC carries; the services' default ports.
-export { ANY_EVENT_TIME, DEFAULT_EVENT_TIME_WINDOW, normalizeCloudEvent, type EventTimeWindow, type NormalizedEvent } from './cloudevent';
-export { MAX_DATA_DEPTH } from './json-limits';
+export { ANY_EVENT_TIME, checkStorableEvent, DEFAULT_EVENT_TIME_WINDOW, MAX_EVENT_TIME_MS, normalizeCloudEvent, type EventTimeWindow, type NormalizedEvent } from './cloudevent';
+export { isWellFormedUnicode, MAX_DATA_DEPTH } from './json-limits';
 export { parseJsonExact, withExactNumbers } from './exact-json';
 export {
   EVENTS_DLQ_TOPIC,

@@ -26,6 +26,8 @@ export interface Candidate {
   message: RawMessage;
   /** When the collector received this copy, epoch ms: where the batch's dedup window starts. */
   receivedAtMs: number;
+  /** The topic partition the message was read from (its filter, its dead letter's source). */
+  partition: number;
 }
 
 export interface BatchPlan {
@@ -41,7 +43,20 @@ export interface BatchPlan {
 export interface PlanOptions {
   /** When set, events too old for the window to vouch for are dead letters (`outside_dedup_window`). */
   dedup?: DedupWindow;
+  /** The topic partition the messages were read from; 0 when unset (tests, benches). */
+  partition?: number;
 }
+
+/**
+ * A plan that later batches of the same partition are added to (the sink accumulates several
+ * broker batches per flush): `seen` carries the first copy of each identity across them, so a
+ * copy in the next broker batch is a duplicate within the flush, exactly as within one batch.
+ */
+export interface OpenPlan extends BatchPlan {
+  seen: Map<string, Candidate>;
+}
+
+export const openPlan = (): OpenPlan => ({ candidates: [], deadLetters: [], duplicatesInBatch: 0, conflictsInBatch: 0, seen: new Map() });
 
 export const CONFLICTING_DUPLICATE = 'conflicting_duplicate';
 export const OUTSIDE_DEDUP_WINDOW = 'outside_dedup_window';
@@ -71,11 +86,13 @@ export const MAX_SERIALIZABLE_DEPTH = 1_000;
  * the rest of the batch goes on.
  */
 export function planBatch(messages: RawMessage[], opts: PlanOptions = {}): BatchPlan {
-  const candidates: Candidate[] = [];
-  const deadLetters: DeadLetter[] = [];
-  const seen = new Map<string, Candidate>();
-  let duplicatesInBatch = 0;
-  let conflictsInBatch = 0;
+  const { candidates, deadLetters, duplicatesInBatch, conflictsInBatch } = planInto(openPlan(), messages, opts);
+  return { candidates, deadLetters, duplicatesInBatch, conflictsInBatch };
+}
+
+/** Adds one more broker batch of the plan's partition to `plan` (see OpenPlan); returns it. */
+export function planInto(plan: OpenPlan, messages: RawMessage[], opts: PlanOptions = {}): OpenPlan {
+  const { candidates, deadLetters, seen } = plan;
   for (const message of messages) {
     let outcome: ReturnType<typeof planOne>;
     try {
@@ -92,9 +109,9 @@ export function planBatch(messages: RawMessage[], opts: PlanOptions = {}): Batch
     const first = seen.get(outcome.candidate.key);
     if (first) {
       const firstPrint = first.row.payload_fingerprint ?? '0';
-      if (firstPrint === outcome.candidate.row.payload_fingerprint) duplicatesInBatch++;
+      if (firstPrint === outcome.candidate.row.payload_fingerprint) plan.duplicatesInBatch++;
       else {
-        conflictsInBatch++;
+        plan.conflictsInBatch++;
         deadLetters.push(conflictingDuplicate(message, outcome.candidate, firstPrint));
       }
       continue;
@@ -102,7 +119,7 @@ export function planBatch(messages: RawMessage[], opts: PlanOptions = {}): Batch
     seen.set(outcome.candidate.key, outcome.candidate);
     candidates.push(outcome.candidate);
   }
-  return { candidates, deadLetters, duplicatesInBatch, conflictsInBatch };
+  return plan;
 }
 
 function planOne(message: RawMessage, opts: PlanOptions): { candidate: Candidate } | { deadLetter: DeadLetter } {
@@ -129,6 +146,7 @@ function planOne(message: RawMessage, opts: PlanOptions): { candidate: Candidate
       message,
       data: event.data,
       receivedAtMs: receivedAt,
+      partition: opts.partition ?? 0,
       row: {
         namespace,
         id: event.id,

@@ -4,6 +4,7 @@ import type { EventIdentity, EventsRawRow, EventsRawWriter } from '@polaris/clic
 import { DEAD_LETTER_HEADERS, encodeEventMessage, eventIdentityKey } from '@polaris/shared/contracts';
 import { createLogger, createMetricsRegistry } from '@polaris/shared/service';
 import { EventsConsumer } from './events.consumer';
+import type { FlushLimits } from './flush-buffer';
 
 // The consumer against fakes of kafkajs and the writer: the paths a real stack cannot be made to
 // take on demand (a consumer that kafkajs will not restart, a dead-letter topic that refuses).
@@ -70,6 +71,7 @@ function fakeKafka(opts: { runRejects?: Error; dlqFailures?: number } = {}) {
 /** A writer over an in-memory table that refuses like ClickHouse 18.16 does. */
 function fakeWriter(opts: { refuse?: (r: EventsRawRow) => boolean; outages?: number } = {}) {
   const rows: EventsRawRow[] = [];
+  const inserts: number[] = [];
   let outages = opts.outages ?? 0;
   const key = (r: EventIdentity) => eventIdentityKey(r.namespace, r.source, r.id);
   const writer: EventsRawWriter = {
@@ -85,13 +87,14 @@ function fakeWriter(opts: { refuse?: (r: EventsRawRow) => boolean; outages?: num
       return new Map(ids.map(key).flatMap((k): Array<[string, string]> => (have.has(k) ? [[k, have.get(k) ?? '0']] : [])));
     },
     insert: async (batch) => {
+      inserts.push(batch.length);
       if (batch.some((r) => opts.refuse?.(r))) {
         throw new Error('Code: 25, e.displayText() = DB::Exception: Cannot parse escape sequence: missing second part of surrogate pair, e.what() = DB::Exception');
       }
       rows.push(...batch);
     },
   };
-  return { rows, writer };
+  return { rows, writer, inserts };
 }
 
 const msg = (offset: number, id: string) => ({
@@ -106,7 +109,7 @@ async function metric(registry: ReturnType<typeof createMetricsRegistry>, name: 
   return m?.values.filter((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l)).reduce((n, v) => n + v.value, 0) ?? 0;
 }
 
-function setup(k: ReturnType<typeof fakeKafka>, writer: EventsRawWriter, extra: { now?: () => number; stallTimeoutMs?: number } = {}) {
+function setup(k: ReturnType<typeof fakeKafka>, writer: EventsRawWriter, extra: { now?: () => number; stallTimeoutMs?: number; flush?: FlushLimits } = {}) {
   const registry = createMetricsRegistry('test');
   const stopped: Error[] = [];
   const consumer = new EventsConsumer(k.kafka, writer, { groupId: 'g', topic: 'events', dlqTopic: 'dlq', onStopped: (e) => stopped.push(e), ...extra }, logger, registry);
@@ -235,5 +238,41 @@ describe('EventsConsumer (fakes)', () => {
     expect(() => consumer.health()).not.toThrow();
     expect(await metric(registry, 'sink_consumer_stalled')).toBe(0);
     expect(await metric(registry, 'sink_partition_last_commit_timestamp_seconds', { partition: '4' })).toBe(now / 1000);
+  });
+
+  it('with flush limits, gathers the batches of several partitions into one probe and one INSERT, and commits them only once stored', async () => {
+    const k = fakeKafka();
+    const w = fakeWriter();
+    const { consumer, registry } = setup(k, w.writer, { flush: { maxEvents: 1_000, maxBytes: 1 << 20, maxMs: 100 } });
+    await consumer.start();
+    k.join();
+    // Backlog on partition 0 (more waiting): gathered, not stored, not committed, not waited for.
+    await k.batch(0, [msg(0, 'a'), msg(1, 'b')], '10');
+    expect(w.inserts).toEqual([]);
+    expect(k.commits).toEqual([]);
+    // Caught-up batches wait together for the time limit; a copy of 'a' in the next batch of partition 0 is a duplicate within the flush.
+    await Promise.all([k.batch(0, [{ ...msg(0, 'a'), offset: '2' }, msg(3, 'c')], '4'), k.batch(1, [msg(7, 'd')], '8')]);
+    expect(w.inserts).toEqual([4]);
+    expect(w.rows.map((r) => r.id).sort()).toEqual(['a', 'b', 'c', 'd']);
+    expect(k.commits.sort((x, y) => x.partition - y.partition)).toEqual([{ partition: 0, offset: '4' }, { partition: 1, offset: '8' }]);
+    expect(await metric(registry, 'sink_duplicates_dropped_total', { where: 'batch' })).toBe(1);
+  });
+
+  it('with flush limits, a full buffer is stored at once, before the next batch is taken', async () => {
+    const k = fakeKafka();
+    const w = fakeWriter();
+    const { consumer } = setup(k, w.writer, { flush: { maxEvents: 3, maxBytes: 1 << 20, maxMs: 60_000 } });
+    await consumer.start();
+    k.join();
+    await k.batch(0, [msg(0, 'a'), msg(1, 'b')], '100');
+    await k.batch(0, [msg(2, 'c'), msg(3, 'd')], '100');
+    expect(w.inserts).toEqual([4]);
+    expect(k.commits).toEqual([{ partition: 0, offset: '4' }]);
+    // A new group generation: what was gathered is read again from the last commit, never committed by us.
+    await k.batch(0, [msg(4, 'e')], '100');
+    k.join();
+    await k.batch(0, [msg(4, 'e'), msg(5, 'f'), msg(6, 'g')], '100');
+    expect(w.inserts).toEqual([4, 3]);
+    expect(k.commits).toEqual([{ partition: 0, offset: '4' }, { partition: 0, offset: '7' }]);
   });
 });

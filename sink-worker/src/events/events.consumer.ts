@@ -1,29 +1,28 @@
 import { Partitioners, type Consumer, type EachBatchPayload, type Kafka, type Producer } from 'kafkajs';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { identityHash, type EventsRawWriter, type IdentityHash } from '@polaris/clickhouse';
-import { deadLetterMessage, keyPartition } from '@polaris/shared/contracts';
+import type { EventsRawWriter } from '@polaris/clickhouse';
+import { deadLetterMessage } from '@polaris/shared/contracts';
 import { inBatchSpan, type Logger } from '@polaris/shared/service';
 import type { MeterStamper } from '../meters/live-meters';
 import type { BatchObserver } from '../metrics/committed-batch';
-import { conflictingDuplicate, describeError, planBatch, type Candidate, type DeadLetter } from './batch-plan';
-import { conflicts, dedupWindow, MIN_DEDUP_WINDOW_DAYS, probeSinceDay, type DedupWindow } from './dedup-window';
-import { chunkByMonth } from './insert-chunks';
+import { dedupWindow, MIN_DEDUP_WINDOW_DAYS, type DedupWindow } from './dedup-window';
+import { FlushBuffer, type Flush, type FlushLimits } from './flush-buffer';
+import { FlushStore, NOTHING_STORED, type PartitionLetter, type StoreOutcome } from './flush-store';
 import { PartitionFilters, type IdentityFilterSource } from './partition-filters';
 import { PartitionProgress } from './partition-progress';
-import { classifyStoreError, isDataError } from './store-error';
-import { storeIsolating, type Refused } from './store-isolating';
 
 const MAX_BACKOFF_MS = 10_000;
 /**
- * Each partition batch costs one probe and one INSERT (one new part in ClickHouse), so batches
- * must not be tiny. By default a fetch returns as soon as any byte is there: bench:sink measured
- * 2,000 events/s arriving as 54-69 batches/s of 28-35 messages. Letting the broker gather up to
- * 1 MiB or 500 ms made that ~10 batches/s of 185, for at most half a second more before events
- * are queryable. A backlog still comes at once (more than 1 MiB is waiting).
+ * What the broker gathers per fetch. By default a fetch returns as soon as any byte is there:
+ * bench:sink measured 2,000 events/s arriving as 54-69 batches/s of 28-35 messages. Letting the
+ * broker gather up to 1 MiB (or the flush's time limit, at most 500 ms) makes fetches that fill a
+ * flush in a few round trips; the flush limits (flush-buffer.ts) then decide when to store.
  */
 const FETCH_MIN_BYTES = 1024 * 1024;
 const FETCH_MAX_WAIT_MS = 500;
 export const DEFAULT_STALL_TIMEOUT_MS = 120_000;
+/** kafkajs's partitionsConsumedConcurrently when flushes gather: more than any member is assigned. */
+const MAX_PARTITIONS_AT_ONCE = 64;
 
 export interface EventsConsumerOptions {
   groupId: string;
@@ -51,6 +50,11 @@ export interface EventsConsumerOptions {
   /** The group session: a consumer killed unannounced holds its partitions this long. Default 30 s. */
   sessionTimeoutMs?: number;
   /**
+   * When to store what was read (flush-buffer.ts: SINK_FLUSH_MAX_EVENTS / _BYTES / _MS). Unset:
+   * every broker batch is stored on its own before the next is read (tests of the consumer alone).
+   */
+  flush?: FlushLimits;
+  /**
    * Where the per-partition identity filters in front of the probe are rebuilt from
    * (partition-filters.ts). Unset: every batch is probed whole (tests of the consumer alone).
    */
@@ -63,13 +67,11 @@ const FILTER_REFRESH_MS = 86_400_000;
 /** Thrown to give a batch back when the partition is no longer ours; never retried. */
 class PartitionLost extends Error {}
 
-interface StoreOutcome {
-  inserted: number;
-  known: number;
-  refused: DeadLetter[];
-  /** Copies of stored identities with another payload: not stored, dead-lettered. */
-  conflicts: DeadLetter[];
-  attempts: number;
+/** What a flush needs of the eachBatch call that runs it: kafkajs's session, ownership and commit. */
+interface FlushOwner {
+  heartbeat: () => Promise<void>;
+  stillOwned: () => boolean;
+  commit: (partitions: Array<{ partition: number; offset: string }>) => Promise<void>;
 }
 
 /**
@@ -102,6 +104,18 @@ export class EventsConsumer {
   private readonly batchSeconds: Histogram;
   private readonly screened: Counter;
   private readonly filters: PartitionFilters | undefined;
+  private readonly buffer: FlushBuffer;
+  private readonly flushStore: FlushStore;
+  /** Bumped on every group join: a flush read in an older generation is another member's now. */
+  private generation = 0;
+  /** The flush running now; at most one. */
+  private inFlight: Promise<void> | undefined;
+  /** The shared wait for the buffer's time limit (flushWhenDue). */
+  private due: Promise<void> | undefined;
+  /** A flush failed: its offsets were rewound, and nothing is stored until the group is joined again. */
+  private broken: Error | undefined;
+  private stopping = false;
+  private lastOwner: FlushOwner | undefined;
 
   constructor(
     kafka: Kafka,
@@ -116,8 +130,9 @@ export class EventsConsumer {
       heartbeatInterval: 3_000,
       maxBytesPerPartition: 4 * 1024 * 1024,
       minBytes: FETCH_MIN_BYTES,
-      maxWaitTimeInMs: FETCH_MAX_WAIT_MS,
+      maxWaitTimeInMs: opts.flush ? Math.min(FETCH_MAX_WAIT_MS, Math.max(50, opts.flush.maxMs)) : FETCH_MAX_WAIT_MS,
     });
+    this.buffer = new FlushBuffer(opts.flush ?? { maxEvents: 1, maxBytes: 1, maxMs: 0 });
     this.dlq = kafka.producer({ allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
     this.dedup = dedupWindow(opts.dedupWindowDays ?? MIN_DEDUP_WINDOW_DAYS + 1);
     this.progress = new PartitionProgress(opts.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS, opts.now);
@@ -143,6 +158,7 @@ export class EventsConsumer {
       labelNames: ['filter'],
       registers,
     });
+    this.flushStore = new FlushStore({ writer, filters: this.filters, dedup: this.dedup, meters: opts.meters, screened: this.screened });
     this.batchSeconds = new Histogram({ name: 'sink_batch_seconds', help: 'Time to make one partition batch durable', registers, buckets: [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] });
     const stalled: Gauge = new Gauge({
       name: 'sink_consumer_stalled',
@@ -196,6 +212,11 @@ export class EventsConsumer {
     this.consumer.on(GROUP_JOIN, (event?: { payload?: { memberAssignment?: Record<string, number[]> } }) => {
       this.joined = true;
       this.crashed = undefined;
+      // kafkajs reads from the committed offsets again: what was gathered is read again too.
+      this.generation++;
+      this.buffer.clear();
+      this.due = undefined;
+      this.broken = undefined;
       // A new assignment: partitions we kept may have been committed by someone else meanwhile.
       this.progress.reset();
       // Likewise stored: the filters are rebuilt from ClickHouse, never carried over.
@@ -217,6 +238,9 @@ export class EventsConsumer {
       await this.consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
+        // One flush gathers every assigned partition's batches: they must be handled side by
+        // side (a caught-up partition waits in eachBatch for the others to join its flush).
+        partitionsConsumedConcurrently: this.opts.flush ? MAX_PARTITIONS_AT_ONCE : 1,
         // One span per batch, linked to the producer trace of each message in it.
         eachBatch: (payload) => inBatchSpan('sink.batch', payload.batch.messages.map((m) => m.headers), () => this.handleBatch(payload)),
       });
@@ -239,8 +263,10 @@ export class EventsConsumer {
     if (stall) throw new Error(stall);
   }
 
-  /** Finishes the batch in hand (its offsets are committed) and leaves the group. */
+  /** Stores what was gathered (its offsets are committed) and leaves the group. */
   async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.lastOwner) await this.flushNow(this.lastOwner).catch((err: unknown) => this.logger.warn({ err }, 'final flush failed; the next owner reads it again'));
     this.filters?.stop();
     await this.consumer.disconnect();
     await this.dlq.disconnect();
@@ -254,147 +280,135 @@ export class EventsConsumer {
 
   private async handleBatch({ batch, commitOffsetsIfNecessary, heartbeat, isRunning, isStale, resolveOffset }: EachBatchPayload): Promise<void> {
     if (batch.messages.length === 0) return;
-    const started = process.hrtime.bigint();
+    // Not resolved: whoever reads the partition next reads these again.
+    if (this.stopping) return;
     const first = batch.firstOffset() ?? batch.messages[0]?.offset ?? batch.lastOffset();
     this.progress.seen(batch.partition, first, batch.lastOffset(), batch.highWatermark);
-    const plan = planBatch(batch.messages, { dedup: this.dedup });
-    const log = this.logger.child({ partition: batch.partition, firstOffset: first, lastOffset: batch.lastOffset() });
-    const stillOwned = () => isRunning() && !isStale();
+    this.buffer.add(batch, this.generation, { dedup: this.dedup });
+    // Resolved, not committed: kafkajs reads on from here, and the commit follows the flush.
+    resolveOffset(batch.lastOffset());
+    const owner: FlushOwner = {
+      heartbeat,
+      stillOwned: () => isRunning() && !isStale(),
+      commit: (partitions) => commitOffsetsIfNecessary({ topics: [{ topic: batch.topic, partitions }] }),
+    };
+    this.lastOwner = owner;
+    const caughtUp = BigInt(batch.lastOffset()) + 1n >= BigInt(batch.highWatermark);
+    if (!this.opts.flush || this.buffer.full || this.buffer.dueInMs() === 0) await this.flushNow(owner);
+    // Nothing more waiting on this partition: wait (at most SINK_FLUSH_MAX_MS since the first
+    // message gathered) for the other partitions' batches of this fetch to join the flush.
+    else if (caughtUp) await this.flushWhenDue(owner);
+    // else a backlog: fetch more first.
+  }
+
+  /**
+   * Stores what is gathered, once any flush in flight has ended: at most one flush runs at a
+   * time, and a batch that finds the buffer full waits here, so fetching waits while ClickHouse
+   * is slow and the sink holds at most two buffers. Always awaited from inside eachBatch: kafkajs
+   * cannot rejoin the group (and hand a partition to another member) while a flush is running.
+   */
+  private async flushNow(owner: FlushOwner): Promise<void> {
+    while (this.inFlight) await this.inFlight.catch(() => undefined);
+    if (this.broken) throw this.broken;
+    if (this.buffer.isEmpty) return;
+    const flush = this.buffer.take();
+    this.due = undefined;
+    this.inFlight = this.runFlush(flush, owner).finally(() => {
+      this.inFlight = undefined;
+    });
+    await this.inFlight;
+  }
+
+  /** One shared wait per buffer until its time limit, then flushNow. */
+  private flushWhenDue(owner: FlushOwner): Promise<void> {
+    this.due ??= new Promise<void>((resolve) => setTimeout(resolve, this.buffer.dueInMs() ?? 0)).then(() => this.flushNow(owner));
+    return this.due;
+  }
+
+  private async runFlush(flush: Flush, owner: FlushOwner): Promise<void> {
+    try {
+      await this.storeFlush(flush, owner);
+    } catch (err) {
+      // Offsets of this flush (and of the buffer behind it) were resolved but not committed:
+      // seek back to them, so that no retry of the fetch by kafkajs reads past events never stored.
+      this.broken = err instanceof Error ? err : new Error(String(err));
+      this.rewind(flush);
+      throw err;
+    }
+  }
+
+  /** Sends kafkajs back to the first uncommitted offset of every partition in `flush` and the buffer. */
+  private rewind(flush: Flush): void {
+    const from = new Map<number, { topic: string; offset: string }>();
+    for (const p of [...flush.partitions, ...this.buffer.take().partitions]) {
+      if (!from.has(p.partition)) from.set(p.partition, { topic: p.topic, offset: p.firstOffset });
+    }
+    for (const [partition, { topic, offset }] of from) {
+      try {
+        this.consumer.seek({ topic, partition, offset });
+      } catch (err) {
+        this.logger.warn({ err, partition, offset }, 'could not seek back after a failed flush; the rejoin replays from the last commit');
+      }
+    }
+  }
+
+  /**
+   * One flush: sort out what can never be stored, drop identities already in ClickHouse (one
+   * probe), insert the rest (one INSERT for every partition gathered), dead-letter whatever could
+   * not be stored, and only then commit every partition's offset. A crash anywhere before the
+   * commit replays the flush's messages, and the probe makes the replay a no-op.
+   */
+  private async storeFlush(flush: Flush, owner: FlushOwner): Promise<void> {
+    const log = this.logger.child({ partitions: flush.partitions.map((p) => p.partition), messages: flush.messages });
+    const generation = flush.generation;
+    const stillOwned = () => owner.stillOwned() && generation === this.generation;
     const beforeAttempt = async () => {
       // Splitting a batch makes many inserts: keep the session alive, and stop if we lost it.
-      await heartbeat().catch((err: unknown) => log.debug({ err }, 'heartbeat failed while isolating refused rows'));
+      await owner.heartbeat().catch((err: unknown) => log.debug({ err }, 'heartbeat failed while isolating refused rows'));
       if (!stillOwned()) throw new PartitionLost('store abandoned: partition no longer owned');
     };
 
-    let outcome: StoreOutcome = { inserted: 0, known: 0, refused: [], conflicts: [], attempts: 0 };
-    await this.untilDone('store', this.storeErrors, log, heartbeat, stillOwned, async () => {
-      outcome = await this.store(batch.partition, plan.candidates, beforeAttempt);
+    let outcome: StoreOutcome = NOTHING_STORED;
+    await this.untilDone('store', this.storeErrors, log, owner.heartbeat, stillOwned, async () => {
+      outcome = await this.flushStore.store(flush.partitions, beforeAttempt);
     });
     if (outcome.refused.length > 0) {
       log.warn({ refused: outcome.refused.length, inserts: outcome.attempts, offsets: outcome.refused.map((d) => d.message.offset) }, 'ClickHouse refused rows for their data; isolated them by splitting the insert');
     }
 
-    const deadLetters = [...plan.deadLetters, ...outcome.conflicts, ...outcome.refused].sort((a, b) => (BigInt(a.message.offset) < BigInt(b.message.offset) ? -1 : 1));
+    const planned = flush.partitions.flatMap((p) => p.plan.deadLetters.map((d) => ({ ...d, partition: p.partition })));
+    const deadLetters = [...planned, ...outcome.conflicts, ...outcome.refused].sort((a, b) => a.partition - b.partition || (BigInt(a.message.offset) < BigInt(b.message.offset) ? -1 : 1));
     if (deadLetters.length > 0) {
-      await this.untilDone('dead-letter', this.deadLetterSendErrors, log, heartbeat, stillOwned, () => this.sendDeadLetters(batch.topic, batch.partition, deadLetters));
+      await this.untilDone('dead-letter', this.deadLetterSendErrors, log, owner.heartbeat, stillOwned, () => this.sendDeadLetters(deadLetters));
       for (const d of deadLetters) this.deadLettered.inc({ reason: d.reason });
-      log.warn({ count: deadLetters.length, reasons: deadLetters.map((d) => d.reason), offsets: deadLetters.map((d) => d.message.offset) }, 'messages dead-lettered');
+      log.warn({ count: deadLetters.length, reasons: deadLetters.map((d) => d.reason), offsets: deadLetters.map((d) => `${d.partition}/${d.message.offset}`) }, 'messages dead-lettered');
     }
 
-    const last = batch.lastOffset();
-    const next = (BigInt(last) + 1n).toString();
-    resolveOffset(last);
     // Through the batch's own commit, not consumer.commitOffsets: that one silently does nothing
     // once disconnect() has begun, so on SIGTERM the batch in hand was stored but never committed
     // and the next owner replayed it (harmless, but every deploy re-read a batch per partition).
-    await commitOffsetsIfNecessary({ topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: next }] }] });
-    this.progress.committed(batch.partition, next);
-    this.written.inc(outcome.inserted);
-    this.duplicates.inc({ where: 'batch' }, plan.duplicatesInBatch);
-    this.duplicates.inc({ where: 'store' }, outcome.known);
-    this.conflictingDuplicates.inc({ where: 'batch' }, plan.conflictsInBatch);
-    this.conflictingDuplicates.inc({ where: 'store' }, outcome.conflicts.length);
-    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    await owner.commit(flush.partitions.map((p) => ({ partition: p.partition, offset: p.nextOffset })));
+    const seconds = Number(process.hrtime.bigint() - flush.startedAt) / 1e9;
     this.batchSeconds.observe(seconds);
-    const oldest = Number(batch.messages[0]?.timestamp);
-    this.opts.onBatchCommitted?.({ partition: batch.partition, messages: batch.messages.length, inserted: outcome.inserted, committedOffset: next, firstMessageTimestampMs: oldest, seconds });
-    log.debug({ inserted: outcome.inserted, duplicates: plan.duplicatesInBatch + outcome.known }, 'batch stored');
+    this.written.inc(outcome.inserted);
+    this.duplicates.inc({ where: 'store' }, outcome.known);
+    this.conflictingDuplicates.inc({ where: 'store' }, outcome.conflicts.length);
+    for (const p of flush.partitions) {
+      this.progress.committed(p.partition, p.nextOffset);
+      this.duplicates.inc({ where: 'batch' }, p.plan.duplicatesInBatch);
+      this.conflictingDuplicates.inc({ where: 'batch' }, p.plan.conflictsInBatch);
+      const inserted = outcome.insertedBy.get(p.partition) ?? 0;
+      this.opts.onBatchCommitted?.({ partition: p.partition, messages: p.messages, inserted, committedOffset: p.nextOffset, firstMessageTimestampMs: p.firstMessageTimestampMs, seconds });
+    }
+    log.debug({ inserted: outcome.inserted, known: outcome.known }, 'flush stored');
   }
 
-  /**
-   * One attempt at storing a batch's candidates: probe once, insert what is new. The probe reads
-   * event_identities_v2 over the dedup window only (from the batch's earliest receipt), so its
-   * cost follows the batch and the window, not what the namespace stored before. The identities
-   * are written by ClickHouse itself from the same INSERT (event_identities_mv_v2): there is no
-   * second write for a crash to fall between. What ClickHouse
-   * refuses for its data is isolated by splitting (the normal path is one probe and one insert)
-   * and returned as dead letters; an outage is thrown, and the retry probes again, so rows
-   * stored before the outage are not inserted twice.
-   */
-  private async store(partition: number, candidates: Candidate[], beforeAttempt: () => Promise<void>): Promise<StoreOutcome> {
-    if (candidates.length === 0) return { inserted: 0, known: 0, refused: [], conflicts: [], attempts: 0 };
-    const existing = new Map<string, string>();
-    const sinceDay = probeSinceDay(candidates.reduce((min, c) => Math.min(min, c.receivedAtMs), Infinity), this.dedup);
-    const hashes = this.screen(partition, sinceDay, candidates);
-    const toProbe = hashes?.mustProbe ? candidates.filter((_, i) => hashes.mustProbe?.[i]) : candidates;
-    // The probe reads only identities, which SQL literals render safely, so it should never be
-    // refused for data; if it is anyway, the same splitting finds the identity it chokes on.
-    const probeRefused = await storeIsolating(
-      toProbe,
-      async (set) => {
-        for (const [key, fingerprint] of await this.writer.findStored(set.map((c) => c.row), sinceDay)) existing.set(key, fingerprint);
-      },
-      { isDataError, beforeAttempt },
-    );
-    const unprobeable = new Set(probeRefused.map((r) => r.item.key));
-    const fresh = candidates.filter((c) => !existing.has(c.key) && !unprobeable.has(c.key));
-    // The first copy stays; a later one with another payload is the sender's mistake, kept visible.
-    const conflicting = candidates.flatMap((c) => {
-      const stored = existing.get(c.key);
-      return stored !== undefined && conflicts(stored, c.row.payload_fingerprint ?? '0') ? [conflictingDuplicate(c.message, c, stored)] : [];
-    });
-    let attempts = 0;
-    const insertRefused: Array<Refused<Candidate>> = [];
-    // "Maybe stored" from before the insert: one that fails halfway may have stored some rows.
-    if (hashes) this.filters?.adding(partition, candidates.flatMap((c, i) => (existing.has(c.key) || unprobeable.has(c.key) ? [] : [hashes.of[i] as IdentityHash])));
-    // Usually one chunk. With several, an outage on a later one leaves the earlier ones stored:
-    // the retry's probe drops them.
-    for (const unstamped of chunkByMonth(fresh, (c) => c.row.time)) {
-      // Stamped per attempt, just before the insert: a lease that ran out meanwhile makes this
-      // throw, and the retry stamps again with a fresh catalog.
-      const stamped = this.opts.meters ? await this.opts.meters.stamp(unstamped) : { items: unstamped, release: () => undefined };
-      try {
-        const refused = await storeIsolating(stamped.items, (set) => this.writer.insert(set.map((c) => c.row)), {
-          isDataError,
-          beforeAttempt,
-          onAttempt: () => attempts++,
-        });
-        insertRefused.push(...refused);
-      } finally {
-        stamped.release();
-      }
-    }
-    return {
-      inserted: fresh.length - insertRefused.length,
-      known: candidates.length - fresh.length - unprobeable.size - conflicting.length,
-      refused: [...probeRefused, ...insertRefused].map(storeRejected),
-      conflicts: conflicting,
-      attempts,
-    };
-  }
-
-  /**
-   * Labels each candidate's row with its home partition (for the filters' rebuilds) and asks the
-   * partition's filter which must be probed; undefined without filters.
-   */
-  private screen(partition: number, sinceDay: string, candidates: Candidate[]): { of: IdentityHash[]; mustProbe: boolean[] | undefined } | undefined {
-    const count = this.filters?.partitionCount;
-    if (!this.filters || count === undefined) {
-      if (this.filters) this.screened.inc({ filter: 'unfiltered' }, candidates.length);
-      return undefined;
-    }
-    const screened = candidates.map((c) => {
-      const home = keyPartition(c.key, count);
-      c.row.kafka_partition = home;
-      c.row.kafka_partitions = count;
-      return { key: c.key, hash: identityHash(c.row.namespace, c.row.source, c.row.id), home };
-    });
-    const mustProbe = this.filters.mustProbe(partition, sinceDay, screened);
-    if (!mustProbe) this.screened.inc({ filter: 'unfiltered' }, candidates.length);
-    else {
-      const maybe = mustProbe.filter(Boolean).length;
-      this.screened.inc({ filter: 'maybe' }, maybe);
-      this.screened.inc({ filter: 'no' }, candidates.length - maybe);
-    }
-    return { of: screened.map((s) => s.hash), mustProbe };
-  }
-
-  private async sendDeadLetters(topic: string, partition: number, letters: DeadLetter[]): Promise<void> {
+  private async sendDeadLetters(letters: PartitionLetter[]): Promise<void> {
     await this.dlq.send({
       topic: this.opts.dlqTopic,
       acks: -1,
-      messages: letters.map(({ message, reason, detail }) =>
-        deadLetterMessage({ topic, partition, offset: message.offset, key: message.key, value: message.value, headers: message.headers, reason, detail }),
+      messages: letters.map(({ message, reason, detail, partition }) =>
+        deadLetterMessage({ topic: this.opts.topic, partition, offset: message.offset, key: message.key, value: message.value, headers: message.headers, reason, detail }),
       ),
     });
   }
@@ -430,10 +444,4 @@ export class EventsConsumer {
       }
     }
   }
-}
-
-function storeRejected({ item, error }: Refused<Candidate>): DeadLetter {
-  const c = classifyStoreError(error);
-  const what = c.kind === 'data' ? `ClickHouse refused the row (${c.name}, code ${c.code})` : 'ClickHouse refused the row';
-  return { message: item.message, reason: 'store_rejected', detail: `${what}: ${error instanceof Error ? error.message : describeError(error)}` };
 }
