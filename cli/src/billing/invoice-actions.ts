@@ -3,7 +3,7 @@ import { PolarisError } from '@polaris/shared/errors';
 import type { OperatorConfig } from '../config';
 import { CliError } from '../errors';
 import { findOrganization } from '../identity/organizations';
-import { ratingWorkerOf, withInvoices } from './invoice-client';
+import { requireRatingWorker, withInvoices } from './invoice-client';
 import { protoInvoiceView, storedInvoiceView, type InvoiceView } from './invoice-view';
 
 // What the `invoice` commands do. Reading and the status changes that need no usage (list, get,
@@ -72,7 +72,7 @@ export async function changeInvoiceStatus(db: Transactable, input: { org: string
 
 /** Recompute (a draft, from the stored usage) or finalize (recompute once more and freeze), by the rating-worker. */
 export async function rateInvoice(db: Transactable, config: OperatorConfig, input: { org: string; invoiceId: string; action: 'recompute' | 'finalize' }): Promise<Found> {
-  ratingWorkerOf(config, input.action);
+  requireRatingWorker(config, input.action);
   const organization = await refusalsForTerminal(() => findOrganization(db, input.org));
   const request = { organizationId: organization.id, invoiceId: input.invoiceId, actor: ACTOR };
   const invoice = await withInvoices(config, input.action, (call) =>
@@ -85,7 +85,7 @@ export async function rateInvoice(db: Transactable, config: OperatorConfig, inpu
 
 /** The customer's current period so far (an estimate, never stored), by the rating-worker. */
 export async function upcomingInvoice(db: Transactable, config: OperatorConfig, input: { org: string; customer: string }): Promise<Found> {
-  ratingWorkerOf(config, 'upcoming');
+  requireRatingWorker(config, 'upcoming');
   const organization = await refusalsForTerminal(() => findOrganization(db, input.org));
   const estimate = await withInvoices(config, 'upcoming', (call) =>
     call((c) => c.getUpcomingInvoice.bind(c), { organizationId: organization.id, customerId: '', externalId: input.customer }, organization.id),

@@ -13,8 +13,8 @@ export type DeliveryStatus = 'pending' | 'delivered' | 'failed';
 export type AttemptTrigger = 'initial' | 'retry' | 'replay';
 export type AttemptOutcome = 'delivered' | 'http_error' | 'timeout' | 'network_error' | 'blocked_target' | 'endpoint_disabled';
 
-export interface WebhookAttempt {
-  attemptNumber: number;
+/** What one attempt did: as the notifier records it (AttemptRecord) and as the log shows it. */
+export interface AttemptResult {
   trigger: AttemptTrigger;
   outcome: AttemptOutcome;
   responseStatus?: number;
@@ -22,6 +22,10 @@ export interface WebhookAttempt {
   responseExcerpt: string;
   error?: string;
   startedAt: Date;
+}
+
+export interface WebhookAttempt extends AttemptResult {
+  attemptNumber: number;
 }
 
 export interface WebhookDelivery {

@@ -3,7 +3,7 @@ import type { Queryable } from '../pool';
 import { parseFirstRow, parseRows } from '../rows';
 import { withOrg } from '../tenant-scope';
 import type { Transactable } from '../transaction';
-import type { AttemptOutcome, AttemptTrigger, QueuedDelivery } from './webhook-deliveries.repository';
+import type { AttemptResult, QueuedDelivery } from './webhook-deliveries.repository';
 import { markEndpointFailing, markEndpointHealthy, signingSecrets, type SigningSecrets, type WebhookEndpoint } from './webhook-endpoints.repository';
 
 // The notifier's reads and writes (rating-worker/src/notifications): the fan-out of outbox events
@@ -123,17 +123,10 @@ async function sendable(db: Transactable, organizationId: string, deliveryId: st
   });
 }
 
-export interface AttemptRecord {
+export interface AttemptRecord extends AttemptResult {
   organizationId: string;
   deliveryId: string;
   endpointId: string;
-  trigger: AttemptTrigger;
-  outcome: AttemptOutcome;
-  responseStatus?: number;
-  durationMs: number;
-  responseExcerpt: string;
-  error?: string;
-  startedAt: Date;
   /** No attempt follows this one (the job's last, or the endpoint is disabled): a failure is final. */
   final: boolean;
   /** DISABLE_AFTER: how long an endpoint may fail before it is disabled. */

@@ -58,14 +58,20 @@ describe('BatchGetCustomers', () => {
 });
 
 describe('BatchGetInvoices', () => {
+  /** A subscription of org A to a flat plan from January; its periods open with no settling or grace. */
+  const flatSubscription = async () =>
+    (
+      await subscribedCustomer(h.db.pool, {
+        organizationId: h.orgA,
+        prices: [{ key: 'platform', name: 'Platform', model: 'FLAT', amount: '49' }],
+        subjects: [],
+        startAt: JAN,
+      })
+    ).subscription;
+  const settings = { settleMs: 0, graceMs: 0, actor: 'rating-worker' };
+
   it('answers whole invoices (with their history) of the organization; unknown ids are left out', async () => {
-    const { subscription } = await subscribedCustomer(h.db.pool, {
-      organizationId: h.orgA,
-      prices: [{ key: 'platform', name: 'Platform', model: 'FLAT', amount: '49' }],
-      subjects: [],
-      startAt: JAN,
-    });
-    const settings = { settleMs: 0, graceMs: 0, actor: 'rating-worker' };
+    const subscription = await flatSubscription();
     const opened = await billingCycle.openPeriod(h.db.pool, { organizationId: h.orgA, subscriptionId: subscription.id, periodStart: JAN, ...settings });
     if (!opened) throw new Error('the period did not open');
     const res = await h.call(
@@ -80,13 +86,7 @@ describe('BatchGetInvoices', () => {
   });
 
   it('answers several invoices in one read each with its own lines and history, exactly as GetInvoice answers each', async () => {
-    const { subscription } = await subscribedCustomer(h.db.pool, {
-      organizationId: h.orgA,
-      prices: [{ key: 'platform', name: 'Platform', model: 'FLAT', amount: '49' }],
-      subjects: [],
-      startAt: JAN,
-    });
-    const settings = { settleMs: 0, graceMs: 0, actor: 'rating-worker' };
+    const subscription = await flatSubscription();
     const ids: string[] = [];
     for (const periodStart of [JAN, new Date('2026-02-01T00:00:00Z'), new Date('2026-03-01T00:00:00Z')]) {
       const opened = await billingCycle.openPeriod(h.db.pool, { organizationId: h.orgA, subscriptionId: subscription.id, periodStart, ...settings });

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PolarisError } from '@polaris/shared/errors';
 import { callUnary, createInternalAuth, createUnaryWrapper, insecureChannel, internalClientOptions, startGrpcServer, type GrpcServer, type InternalCaller } from '@polaris/shared/grpc';
 import { createLogger, createMetricsRegistry } from '@polaris/shared/service';
 import { customers, meters, organizations } from '@polaris/postgres';
@@ -12,6 +11,7 @@ import { InvoiceRater } from '../rating/invoice-rater';
 import { connectUsage } from '../rating/usage-client';
 import { UsageReader } from '../rating/usage-reader';
 import { invoicesService } from './invoices.grpc';
+import { rejection } from '../test-support/rejection';
 
 // polaris.v1.Invoices through a real gRPC server, rating real usage: the sink-worker's Usage
 // service over a throwaway ClickHouse, PostgreSQL of its own. Jobs and requests share the rater.
@@ -27,16 +27,6 @@ const PRICES = [
   { key: 'platform', name: 'Platform', model: 'FLAT', amount: '49' },
   { key: 'api_calls', name: 'API calls', model: 'PER_UNIT', meterSlug: 'api_calls', unitPrice: '0.01', freeQuota: '100' },
 ];
-
-async function rejection(p: Promise<unknown>): Promise<PolarisError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof PolarisError) return err;
-    throw err;
-  }
-  throw new Error('expected the call to fail');
-}
 
 describe('Invoices gRPC', () => {
   let pg: ThrowawayPostgres;

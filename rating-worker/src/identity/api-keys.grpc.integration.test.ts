@@ -1,6 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PolarisError } from '@polaris/shared/errors';
 import { createLogger, createMetricsRegistry } from '@polaris/shared/service';
 import {
   callUnary, createInternalAuth, createUnaryWrapper, insecureChannel, internalClientOptions, startGrpcServer, type GrpcServer,
@@ -9,20 +8,11 @@ import { hashApiKey } from '@polaris/shared/auth';
 import { apiKeys, createPool, organizations, type Pool } from '@polaris/postgres';
 import { ApiKeysClient } from '@polaris/proto';
 import { apiKeysService } from './api-keys.grpc';
+import { rejection } from '../test-support/rejection';
 
 const logger = createLogger('it-api-keys', 'silent');
 const secret = { INTERNAL_AUTH_SECRET: randomBytes(32).toString('base64') };
 const ADMIN = ['admin', 'usage:read', 'events:write'];
-
-async function rejection(p: Promise<unknown>): Promise<PolarisError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof PolarisError) return err;
-    throw err;
-  }
-  throw new Error('expected the call to fail');
-}
 
 describe('ApiKeys gRPC over PostgreSQL', () => {
   let pool: Pool;

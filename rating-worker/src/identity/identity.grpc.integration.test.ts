@@ -1,6 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PolarisError } from '@polaris/shared/errors';
 import { createLogger, createMetricsRegistry } from '@polaris/shared/service';
 import {
   callUnary, createInternalAuth, createUnaryWrapper, insecureChannel, internalClientOptions, startGrpcServer, type GrpcServer,
@@ -12,19 +11,10 @@ import { makeClientConstructor } from '@grpc/grpc-js';
 import { service as healthService } from 'grpc-health-check';
 import { IdentityClient } from '@polaris/proto';
 import { identityService } from './identity.grpc';
+import { rejection } from '../test-support/rejection';
 
 const logger = createLogger('it-identity', 'silent');
 const secret = { INTERNAL_AUTH_SECRET: randomBytes(32).toString('base64') };
-
-async function rejection(p: Promise<unknown>): Promise<PolarisError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof PolarisError) return err;
-    throw err;
-  }
-  throw new Error('expected the call to fail');
-}
 
 describe('Identity gRPC over PostgreSQL', () => {
   let pool: Pool;

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PolarisError } from '@polaris/shared/errors';
 import { createLogger, createMetricsRegistry } from '@polaris/shared/service';
 import {
   callUnary, createInternalAuth, createUnaryWrapper, insecureChannel, internalClientOptions, startGrpcServer, type GrpcServer, type InternalCaller,
@@ -10,6 +9,7 @@ import { throwawayPostgres, type ThrowawayPostgres } from '@polaris/postgres/tes
 import { MeterAggregation, MeterCatalogClient, MetersClient, type MeterDefinition } from '@polaris/proto';
 import { meterCatalogService } from './meter-catalog.grpc';
 import { metersService } from './meters.grpc';
+import { rejection } from '../test-support/rejection';
 
 // polaris.v1.Meters and polaris.v1.MeterCatalog over a real server and a PostgreSQL database of
 // their own (the catalog revision and the backfill queue are global).
@@ -18,16 +18,6 @@ const logger = createLogger('it-meters', 'silent');
 type Method<Req, Res> = Parameters<typeof callUnary<Req, Res>>[1];
 const secret = { INTERNAL_AUTH_SECRET: randomBytes(32).toString('base64') };
 const settings = { leaseTtlMs: 30_000, leaseGraceMs: 10_000, claimTtlMs: 60_000, maxAttempts: 5 };
-
-async function rejection(p: Promise<unknown>): Promise<PolarisError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof PolarisError) return err;
-    throw err;
-  }
-  throw new Error('expected the call to fail');
-}
 
 const tokens: MeterDefinition = {
   eventType: 'llm.completion',

@@ -1,13 +1,13 @@
-import { UnrecoverableError, Worker, type Job, type Queue } from 'bullmq';
-import { Redis } from 'ioredis';
+import { UnrecoverableError, type Job, type Queue } from 'bullmq';
 import type { Pool, QueuedDelivery, WebhookEndpoint } from '@polaris/postgres';
 import { inBatchSpan, type Logger } from '@polaris/shared/service';
+import { attemptsExhausted, QueueRunner } from '../jobs/queue-runner';
 import { deliverWebhook } from './deliver-webhook';
 import { deliverJob, dispatchEvents, type DeliverJobOptions } from './dispatch-events';
 import { endpointDisabledEmail } from './email-templates';
 import type { Mailer } from './mailer';
 import type { NotificationMetrics } from './notification-metrics';
-import { createNotificationsQueue, deliverPayload, emailPayload, KEEP_COMPLETED, KEEP_FAILED, NOTIFICATION_JOBS, NOTIFICATIONS_QUEUE, type EmailPayload } from './notifications-queue';
+import { deliverPayload, emailPayload, KEEP_COMPLETED, KEEP_FAILED, NOTIFICATION_JOBS, NOTIFICATIONS_QUEUE, type EmailPayload } from './notifications-queue';
 import { retryDelayMs } from './webhook-backoff';
 import { WebhookSender, type SenderSettings } from './webhook-sender';
 
@@ -26,29 +26,22 @@ export interface NotificationJobsSettings extends SenderSettings {
   stallMs: number;
 }
 
-const SCHEDULE_RETRY_MS = 5_000;
 const DISPATCH_BATCH = 500;
 const EMAIL_JOB_OPTIONS = { attempts: 10, backoff: { type: 'exponential', delay: 30_000 }, removeOnComplete: KEEP_COMPLETED, removeOnFail: KEEP_FAILED };
 
 export class NotificationJobs {
-  readonly queue: Queue;
-  private readonly queueConnection: Redis;
-  private readonly workerConnection: Redis;
+  private readonly runner: QueueRunner;
   private readonly sender: WebhookSender;
-  private worker?: Worker;
-  private scheduleTimer?: NodeJS.Timeout;
-  private stopped = false;
   private running?: { metrics: NotificationMetrics; mailer: Mailer };
 
   constructor(private readonly deps: { pool: Pool; logger: Logger; settings: NotificationJobsSettings }) {
-    this.queueConnection = new Redis(deps.settings.redisUrl, { maxRetriesPerRequest: 1 });
-    this.workerConnection = new Redis(deps.settings.redisUrl, { maxRetriesPerRequest: null });
-    for (const connection of [this.queueConnection, this.workerConnection]) {
-      connection.on('error', (err) => deps.logger.debug({ err }, 'redis connection error'));
-    }
-    this.queue = createNotificationsQueue(this.queueConnection, deps.settings.prefix);
-    this.queue.on('error', (err) => deps.logger.warn({ err }, 'notifications queue error'));
+    const { redisUrl, prefix } = deps.settings;
+    this.runner = new QueueRunner({ queueName: NOTIFICATIONS_QUEUE, label: 'notifications', redisUrl, prefix, logger: deps.logger });
     this.sender = new WebhookSender(deps.settings);
+  }
+
+  get queue(): Queue {
+    return this.runner.queue;
   }
 
   get deliverJobOptions(): DeliverJobOptions {
@@ -63,52 +56,34 @@ export class NotificationJobs {
   start(metrics: NotificationMetrics, mailer: Mailer): void {
     const { settings, logger } = this.deps;
     this.running = { metrics, mailer };
-    this.worker = new Worker(NOTIFICATIONS_QUEUE, (job) => this.process(job), {
-      connection: this.workerConnection,
+    this.runner.startWorker((job) => this.process(job), {
       concurrency: settings.concurrency,
-      ...(settings.prefix ? { prefix: settings.prefix } : {}),
       settings: {
         // `webhook`: exponential, capped, jittered (webhook-backoff.ts); BullMQ's own for email.
         backoffStrategy: (attemptsMade, type) =>
           type === 'webhook' ? retryDelayMs({ baseMs: settings.backoffBaseMs, maxMs: settings.backoffMaxMs }, attemptsMade) : Math.min(30_000 * 2 ** (attemptsMade - 1), 3_600_000),
       },
+      onFailed: (job, err) => {
+        const exhausted = attemptsExhausted(job);
+        logger[exhausted ? 'warn' : 'debug']({ err: err.message, jobId: job?.id, job: job?.name, attempt: job?.attemptsMade }, exhausted ? 'notification job failed for good' : 'notification job failed; it will be retried');
+      },
     });
-    this.worker.on('error', (err) => logger.warn({ err }, 'notifications worker error'));
-    this.worker.on('failed', (job, err) => {
-      const exhausted = job !== undefined && job.attemptsMade >= (job.opts.attempts ?? 1);
-      logger[exhausted ? 'warn' : 'debug']({ err: err.message, jobId: job?.id, job: job?.name, attempt: job?.attemptsMade }, exhausted ? 'notification job failed for good' : 'notification job failed; it will be retried');
+    this.runner.schedule({
+      name: NOTIFICATION_JOBS.dispatch,
+      everyMs: settings.dispatchIntervalMs,
+      opts: { removeOnComplete: { age: 600, count: 100 }, removeOnFail: { age: 24 * 3600 } },
+      description: 'webhook dispatch',
     });
-    void this.schedule();
   }
 
-  private async schedule(): Promise<void> {
-    if (this.stopped) return;
-    try {
-      const every = this.deps.settings.dispatchIntervalMs;
-      await this.queue.upsertJobScheduler(NOTIFICATION_JOBS.dispatch, { every }, {
-        name: NOTIFICATION_JOBS.dispatch,
-        data: {},
-        opts: { removeOnComplete: { age: 600, count: 100 }, removeOnFail: { age: 24 * 3600 } },
-      });
-      this.deps.logger.info({ everyMs: every }, 'webhook dispatch scheduled');
-    } catch (err) {
-      this.deps.logger.warn({ err }, `cannot schedule the webhook dispatch yet; trying again in ${SCHEDULE_RETRY_MS} ms`);
-      this.scheduleTimer = setTimeout(() => void this.schedule(), SCHEDULE_RETRY_MS);
-    }
+  ping(): Promise<void> {
+    return this.runner.ping();
   }
 
-  async ping(): Promise<void> {
-    await this.queueConnection.ping();
-  }
-
+  /** Waits for the jobs in flight, lets go of Redis, then closes the webhook sender's connections. */
   async stop(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.scheduleTimer);
-    await this.worker?.close();
-    await this.queue.close();
+    await this.runner.stop();
     await this.sender.close();
-    this.workerConnection.disconnect();
-    await this.queueConnection.quit().catch(() => this.queueConnection.disconnect());
   }
 
   private async process(job: Job): Promise<unknown> {

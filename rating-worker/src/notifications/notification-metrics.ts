@@ -1,5 +1,6 @@
 import type { Queue } from 'bullmq';
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { Counter, Histogram, type Registry } from 'prom-client';
+import { registerQueueDepthGauge } from '../jobs/queue-depth-gauge';
 
 // The notifier on the service's Prometheus registry: attempts by outcome, their latency, the time
 // from an event's record in the outbox to its delivery, emails, and what waits in the queue.
@@ -33,19 +34,7 @@ export function createNotificationMetrics(registry: Registry, queue?: Queue): No
   });
   const created = new Counter({ name: 'webhook_deliveries_created_total', help: 'Deliveries made by the dispatcher (one per event and matching endpoint)', registers: [registry] });
   const emails = new Counter({ name: 'notification_emails_total', help: 'Notification emails, by outcome (sent | failed)', labelNames: ['outcome'], registers: [registry] });
-  if (queue) {
-    new Gauge({
-      name: 'notifications_queue_jobs',
-      help: 'Jobs in the notifications queue, by state (read from Redis at each scrape)',
-      labelNames: ['state'],
-      registers: [registry],
-      async collect() {
-        const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed').catch(() => undefined);
-        if (!counts) return this.reset();
-        for (const [state, count] of Object.entries(counts)) this.set({ state }, count);
-      },
-    });
-  }
+  if (queue) registerQueueDepthGauge(registry, queue, 'notifications_queue_jobs');
   return {
     attempt: (outcome, seconds) => {
       attempts.inc({ outcome });

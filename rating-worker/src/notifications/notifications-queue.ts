@@ -1,5 +1,3 @@
-import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import { z } from 'zod';
 
 // The notifications queue's contract: its name, jobs, payloads and job ids. It shares the rating
@@ -43,6 +41,3 @@ export type EmailPayload = z.infer<typeof emailPayload>;
 export const KEEP_COMPLETED = { age: 24 * 3600, count: 100_000 } as const;
 export const KEEP_FAILED = { age: 7 * 24 * 3600 } as const;
 
-export function createNotificationsQueue(connection: Redis, prefix?: string): Queue {
-  return new Queue(NOTIFICATIONS_QUEUE, { connection, ...(prefix ? { prefix } : {}) });
-}

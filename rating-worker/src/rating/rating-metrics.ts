@@ -1,5 +1,6 @@
 import type { Queue } from 'bullmq';
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { Counter, Histogram, type Registry } from 'prom-client';
+import { registerQueueDepthGauge } from '../jobs/queue-depth-gauge';
 import type { RatingObserver } from './invoice-rater';
 
 // The rating jobs on the service's Prometheus registry: what ran and how it ended, how long it
@@ -34,21 +35,7 @@ export function createRatingMetrics(registry: Registry, queue?: Queue): RatingMe
     labelNames: ['code'],
     registers: [registry],
   });
-  if (queue) {
-    new Gauge({
-      name: 'rating_queue_jobs',
-      help: 'Jobs in the rating queue, by state (read from Redis at each scrape)',
-      labelNames: ['state'],
-      registers: [registry],
-      async collect() {
-        // Redis down: the scrape still answers, without this gauge's values (cleared, so the last
-        // counts read are not shown as current); readiness reports the outage itself.
-        const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'failed', 'completed').catch(() => undefined);
-        if (!counts) return this.reset();
-        for (const [state, count] of Object.entries(counts)) this.set({ state }, count);
-      },
-    });
-  }
+  if (queue) registerQueueDepthGauge(registry, queue, 'rating_queue_jobs');
   return {
     jobFinished: (name, outcome, seconds) => {
       jobs.inc({ name, outcome });

@@ -1,5 +1,4 @@
-import { Queue, type JobsOptions } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { JobsOptions } from 'bullmq';
 import { z } from 'zod';
 
 // The rating queue's contract (docs/billing.md, "Rating"): its name, its jobs, their payloads and
@@ -65,11 +64,6 @@ export function workJobOptions(settings: RatingJobSettings): JobsOptions {
 
 /** A scan that fails is simply the next one's work: failed scans are kept a week, not forever. */
 export const SCAN_JOB_OPTIONS = { removeOnComplete: { age: 3600, count: 100 }, removeOnFail: { age: 7 * 24 * 3600 } } as const;
-
-/** `prefix`: the Redis key prefix (BullMQ's default `bull`); tests give each run its own. */
-export function createRatingQueue(connection: Redis, prefix?: string): Queue {
-  return new Queue(RATING_QUEUE, { connection, ...(prefix ? { prefix } : {}) });
-}
 
 /**
  * `bull-<database>`: the default key prefix of the rating queue, one per PostgreSQL database the

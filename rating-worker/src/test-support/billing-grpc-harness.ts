@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { Metadata, type ServiceError } from '@grpc/grpc-js';
 import { organizations } from '@polaris/postgres';
 import { throwawayPostgres, type ThrowawayPostgres } from '@polaris/postgres/testing';
-import { PolarisError } from '@polaris/shared/errors';
 import {
   callUnary, createInternalAuth, createUnaryWrapper, insecureChannel, internalClientOptions, startGrpcServer, type GrpcServer, type GrpcServiceBinding,
   type InternalCaller, type UnaryWrapper,
@@ -88,13 +87,4 @@ export async function startBillingGrpc(services: (pool: ThrowawayPostgres['pool'
   };
 }
 
-/** The PolarisError a call failed with. */
-export async function rejection(p: Promise<unknown>): Promise<PolarisError> {
-  try {
-    await p;
-  } catch (err) {
-    if (err instanceof PolarisError) return err;
-    throw err;
-  }
-  throw new Error('expected the call to fail');
-}
+export { rejection } from './rejection';

@@ -1,29 +1,8 @@
 import { mkdirSync } from 'node:fs';
-import net from 'node:net';
 import type { DevConfig } from '../config';
 import type { StackLayout } from '../paths';
+import { probeReplyLine } from './line-probe';
 import type { StackService } from './service';
-
-/** One inline-protocol PING; resolves on +PONG. */
-function ping(port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect({ host: '127.0.0.1', port });
-    let reply = '';
-    const finish = (error?: Error) => {
-      socket.destroy();
-      if (error) reject(error);
-      else resolve();
-    };
-    socket.setTimeout(2_000, () => finish(new Error('PING timed out')));
-    socket.once('error', (error) => finish(error));
-    socket.once('connect', () => socket.write('PING\r\n'));
-    socket.on('data', (chunk) => {
-      reply += chunk.toString('utf8');
-      if (!reply.includes('\r\n')) return;
-      finish(reply.startsWith('+PONG') ? undefined : new Error(`PING answered ${reply.trim()}`));
-    });
-  });
-}
 
 export function redisService(config: DevConfig, layout: StackLayout): StackService {
   const port = config.ports.redis;
@@ -49,6 +28,7 @@ export function redisService(config: DevConfig, layout: StackLayout): StackServi
       };
     },
 
-    probe: () => ping(port),
+    // One inline-protocol PING; ready on +PONG.
+    probe: () => probeReplyLine({ port, send: 'PING\r\n', expect: '+PONG', timeoutMessage: 'PING timed out', unexpected: (reply) => `PING answered ${reply}` }),
   };
 }
