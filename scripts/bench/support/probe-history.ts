@@ -52,6 +52,13 @@ async function timed(repeats: number, work: () => Promise<number>): Promise<{ ms
  * `endDaysAgo` days ago (ingestion time is what the window runs by).
  */
 async function addHistory(client: ClickHouseClient, orgId: string, first: number, count: number, endDaysAgo: number, spanDays: number): Promise<void> {
+  // In INSERTs of at most HISTORY_CHUNK rows: each well inside the client's request timeout.
+  for (let at = first; at < first + count; at += HISTORY_CHUNK) await addHistoryChunk(client, orgId, at, Math.min(HISTORY_CHUNK, first + count - at), endDaysAgo, spanDays);
+}
+
+const HISTORY_CHUNK = 2_000_000;
+
+async function addHistoryChunk(client: ClickHouseClient, orgId: string, first: number, count: number, endDaysAgo: number, spanDays: number): Promise<void> {
   const spanSeconds = spanDays * 86_400;
   await client.command({
     query: `INSERT INTO events_raw (namespace, id, source, type, subject, time, time_ms, data, ingested_at, ingest_seq, payload_fingerprint)
