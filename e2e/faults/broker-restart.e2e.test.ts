@@ -63,7 +63,9 @@ describe('the broker restarted under load', () => {
 
     const report = await load.done;
     expect(report.problems).toEqual([]);
-    expect(report.stats.retried).toBeGreaterThan(0);
+    // Whether the client had to retry depends on timing: a restart shorter than the collector's
+    // publish deadline is ridden out inside the collector (no 503 at all). Either way the
+    // outcome below must hold, so the count is not asserted (a full run on a loaded machine saw 0).
     await expectExactlyOnce(sys, tenant, report.sent);
   });
 });

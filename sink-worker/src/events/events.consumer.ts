@@ -115,6 +115,9 @@ export class EventsConsumer {
   /** A flush failed: its offsets were rewound, and nothing is stored until the group is joined again. */
   private broken: Error | undefined;
   private stopping = false;
+  /** Resolves when stop() begins: a retry's backoff sleep ends early on it. */
+  private wakeOnStop: () => void = () => undefined;
+  private readonly stopRequested = new Promise<void>((resolve) => (this.wakeOnStop = resolve));
   private lastOwner: FlushOwner | undefined;
 
   constructor(
@@ -266,6 +269,7 @@ export class EventsConsumer {
   /** Stores what was gathered (its offsets are committed) and leaves the group. */
   async stop(): Promise<void> {
     this.stopping = true;
+    this.wakeOnStop();
     if (this.lastOwner) await this.flushNow(this.lastOwner).catch((err: unknown) => this.logger.warn({ err }, 'final flush failed; the next owner reads it again'));
     this.filters?.stop();
     await this.consumer.disconnect();
@@ -434,12 +438,18 @@ export class EventsConsumer {
         if (err instanceof PartitionLost) throw err;
         failures.inc();
         const delay = Math.min(MAX_BACKOFF_MS, 200 * 2 ** attempt);
+        // Shutting down: the attempt under way was the last one. Retrying until ClickHouse is back
+        // would outlive SHUTDOWN_TIMEOUT_MS; uncommitted, the batch is the next owner's to replay.
+        if (this.stopping) throw new Error(`${what} abandoned: shutting down`, { cause: err });
         log.error({ err, attempt, retryInMs: delay }, `${what} failed; retrying`);
         if (!stillOwned()) throw new Error(`${what} abandoned: partition no longer owned`, { cause: err });
-        await new Promise((resolve) => setTimeout(resolve, delay));
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([new Promise((resolve) => (timer = setTimeout(resolve, delay))), this.stopRequested]);
+        clearTimeout(timer);
         // A failed heartbeat means a rebalance is under way; it is not an error of its own:
         // the ownership check right after decides whether we go on or hand the batch back.
         await heartbeat().catch((hbErr: unknown) => log.debug({ err: hbErr }, 'heartbeat failed during retry'));
+        if (this.stopping) throw new Error(`${what} abandoned: shutting down`, { cause: err });
         if (!stillOwned()) throw new Error(`${what} abandoned: partition no longer owned`, { cause: err });
       }
     }
