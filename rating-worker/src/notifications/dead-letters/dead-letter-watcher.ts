@@ -10,6 +10,8 @@ import { singleReaderAssigner } from './single-reader-assigner';
 /** How often alerts waiting on PostgreSQL are retried and offsets of windows that closed meanwhile committed. */
 const FLUSH_INTERVAL_MS = 5_000;
 const START_RETRY_MS = 5_000;
+/** The most stop() waits for kafkajs to leave the group (it waits out a join in progress). */
+const STOP_WAIT_MS = 3_000;
 
 export interface DeadLetterWatcherOptions {
   topic: string;
@@ -75,7 +77,14 @@ export class DeadLetterWatcher {
     this.stopped = true;
     clearInterval(this.timer);
     this.retry?.wake();
-    await this.consumer?.disconnect();
+    // kafkajs's disconnect waits out a group join in progress (a SIGTERM right after start); the
+    // watcher holds nothing uncommitted worth that wait, so it leaves after at most STOP_WAIT_MS
+    // and the group notices at its session timeout instead.
+    const left = await Promise.race([
+      (this.consumer?.disconnect() ?? Promise.resolve()).then(() => true, () => true),
+      new Promise<false>((resolve) => setTimeout(() => resolve(false), STOP_WAIT_MS).unref()),
+    ]);
+    if (!left) this.logger.warn({ waitedMs: STOP_WAIT_MS }, 'dead-letter watcher did not leave its group in time; stopping without it');
     await this.flushing;
   }
 
