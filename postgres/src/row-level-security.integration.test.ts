@@ -175,6 +175,22 @@ describe('every tenant table', () => {
   });
 });
 
+describe('every SECURITY DEFINER function', () => {
+  // It runs as the owner, past row-level security: an unpinned search_path (or one without pg_temp
+  // last) would let a caller's temporary object of the same name run with the owner's rights.
+  it('pins its search_path with pg_temp last', async () => {
+    const { rows } = await owner.query(
+      `SELECT p.proname AS name, coalesce(array_to_string(p.proconfig, ','), '') AS config
+         FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+        WHERE p.prosecdef AND n.nspname = 'public'`,
+    );
+    const functions = rows as Array<{ name: string; config: string }>;
+    expect(functions.length).toBeGreaterThan(0);
+    // proconfig holds `search_path=pg_catalog, public, pg_temp` (its own commas): match the entry whole.
+    expect(functions.filter((f) => !/(^|,)search_path=[^=]*pg_temp\s*(,[a-z_.]+=|$)/.test(f.config))).toEqual([]);
+  });
+});
+
 describe('the app role', () => {
   it('is neither superuser nor BYPASSRLS, owns nothing, and may not create roles or databases', async () => {
     const { rows } = await app.query(
