@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /**
  * The 64-bit hash of an event identity, exactly as event_identities_mv_v2 computes it
@@ -11,9 +11,8 @@ import { createHash } from 'node:crypto';
  * stored" from a hash, and a "maybe" is settled by the exact probe.
  */
 export function identityHash(namespace: string, source: string, id: string): IdentityHash {
-  const digest = createHash('md5')
-    .update(`${Buffer.byteLength(namespace)}:${namespace}${Buffer.byteLength(source)}:${source}${id}`)
-    .digest();
+  // One-shot: a quarter less than createHash().update().digest() per event (the sink hashes every one).
+  const digest = hash('md5', `${Buffer.byteLength(namespace)}:${namespace}${Buffer.byteLength(source)}:${source}${id}`, 'buffer');
   return { high: digest.readUInt32BE(0), low: digest.readUInt32BE(4) };
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { approximateNumber, isRawJsonNumber, parseJsonExact } from './exact-json';
+import { approximateNumber, isRawJsonNumber, mayLosePrecision, parseJsonExact } from './exact-json';
 
 // Node 24 (the runtime of the image, the local stack and CI) has JSON.parse source text.
 const supported = typeof (JSON as unknown as { rawJSON?: unknown }).rawJSON === 'function';
@@ -44,5 +44,31 @@ describe('parseJsonExact', () => {
     const parsed = parseJsonExact('[1e400, 5]') as Array<number | { rawJSON: string }>;
     expect(approximateNumber(parsed[0] as { rawJSON: string })).toBe(Infinity);
     expect(approximateNumber(parsed[1] as number)).toBe(5);
+  });
+});
+
+describe('mayLosePrecision', () => {
+  /** The check it replaced, which looked at every character: every text it flags must still be flagged. */
+  const everyCharacter = /[\d.]{16}/;
+
+  it('flags a run of 16 digits or dots wherever it starts, and no shorter run', () => {
+    for (let pad = 0; pad < 40; pad++) {
+      for (const run of ['1234567890123456', '1234567.89012345', '12345678901234567890123', '9'.repeat(40)]) {
+        expect(mayLosePrecision(`${'x'.repeat(pad)}${run}"}`), `pad ${pad}, ${run}`).toBe(true);
+      }
+      expect(mayLosePrecision(`${'x'.repeat(pad)}123456789012345"}`)).toBe(false);
+      expect(mayLosePrecision(`${'x'.repeat(pad)}123456789012345,123456789012345,1.2345678901234`)).toBe(false);
+    }
+  });
+
+  it('agrees with a check of every character on random texts of digits, dots and other characters', () => {
+    let seed = 7;
+    const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
+    for (let n = 0; n < 5_000; n++) {
+      const length = Math.floor(random() * 120);
+      let text = '';
+      for (let i = 0; i < length; i++) text += random() < 0.93 ? String(Math.floor(random() * 10)) : random() < 0.5 ? '.' : ',';
+      expect(mayLosePrecision(text), text).toBe(everyCharacter.test(text));
+    }
   });
 });

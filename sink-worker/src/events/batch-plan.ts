@@ -139,7 +139,7 @@ function planOne(message: RawMessage, opts: PlanOptions): { candidate: Candidate
     };
   }
   const key = eventIdentityKey(namespace, event.source, event.id);
-  const data = JSON.stringify(event.data);
+  const data = decoded.dataJson ?? JSON.stringify(event.data);
   return {
     candidate: {
       key,

@@ -1,6 +1,10 @@
-import { checkStorableEvent, eventMessageSchema, isWellFormedUnicode, MAX_EVENT_TIME_MS, parseJsonExact, type EventMessage } from '@polaris/shared/contracts';
+import { eventMessageSchema, isWellFormedUnicode, MAX_EVENT_TIME_MS, parseJsonExact, storableEventData, type EventMessage } from '@polaris/shared/contracts';
 
-export type Decoded = { ok: true; message: EventMessage } | { ok: false; reason: 'invalid_json' | 'invalid_schema'; detail: string };
+/**
+ * `dataJson`: `event.data` serialized as the row stores it, when the check already made it (the
+ * usual path); undefined after the schema's own parse.
+ */
+export type Decoded = { ok: true; message: EventMessage; dataJson?: string } | { ok: false; reason: 'invalid_json' | 'invalid_schema'; detail: string };
 
 /**
  * Broker bytes → a validated message, or the reason it can never be stored. Producers validate
@@ -17,7 +21,7 @@ export function decodeEventMessage(value: Buffer | null): Decoded {
     return { ok: false, reason: 'invalid_json', detail: err instanceof Error ? err.message : String(err) };
   }
   const valid = validMessage(json);
-  if (valid) return { ok: true, message: valid };
+  if (valid) return { ok: true, ...valid };
   const parsed = eventMessageSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -37,13 +41,14 @@ const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isS
  * wording stay the contract's; event-message.decoder.test.ts holds the two to the same verdicts.
  * Returns only the schema's fields, as its parse does.
  */
-function validMessage(json: unknown): EventMessage | undefined {
+function validMessage(json: unknown): { message: EventMessage; dataJson: string } | undefined {
   if (!isObject(json) || json.v !== 1) return undefined;
   const { namespace, receivedAt, event } = json;
   if (!isText(namespace) || !isWellFormedUnicode(namespace) || !isCount(receivedAt) || receivedAt >= MAX_EVENT_TIME_MS || !isObject(event)) return undefined;
   const { id, source, type, subject, timeMs, data } = event;
   if (!isText(id) || !isText(source) || !isText(type) || !isText(subject) || !isCount(timeMs) || !isObject(data)) return undefined;
   const normalized = { id, source, type, subject, timeMs, data };
-  if (checkStorableEvent(normalized)) return undefined;
-  return { v: 1, namespace, receivedAt, event: normalized };
+  const checked = storableEventData(normalized);
+  if ('problem' in checked) return undefined;
+  return { message: { v: 1, namespace, receivedAt, event: normalized }, dataJson: checked.dataJson };
 }
