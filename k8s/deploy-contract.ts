@@ -6,7 +6,7 @@
 // default, so a deployment that forgets one gets a pod nobody can reach. That is why the lists
 // below are checked, not merely documented; the bind variables are read from the config schemas
 // themselves, so a new *_HOST cannot be forgotten.
-import { EVENTS_TOPIC, EVENTS_TOPIC_PARTITIONS, SERVICE_PORTS } from '@polaris/shared/contracts';
+import { EVENTS_TOPIC, EVENTS_TOPIC_PARTITIONS, SERVICE_NODE_FLAGS, SERVICE_PORTS } from '@polaris/shared/contracts';
 import { collectorConfigSchema } from '../collector/src/config';
 import { gatewayConfigSchema } from '../gateway/src/config';
 import { ratingWorkerConfigSchema } from '../rating-worker/src/config';
@@ -17,7 +17,7 @@ export { EVENTS_TOPIC, EVENTS_TOPIC_PARTITIONS };
 
 export interface Deployable {
   name: string;
-  /** The image's command for it; the path is a scripts/build.mjs output. */
+  /** The image's command for it: node, its SERVICE_NODE_FLAGS, a scripts/build.mjs output (the last argument). */
   command: readonly string[];
   ports: { http?: number; grpc?: number; ops?: number; admin?: number };
   /** Variables the process requires (optional ones such as OTEL_EXPORTER_OTLP_ENDPOINT are not listed). */
@@ -69,7 +69,7 @@ export const BIND_ENV = {
 export const SERVICES: readonly Deployable[] = [
   {
     name: 'collector',
-    command: ['node', 'collector/dist/main.js'],
+    command: ['node', ...SERVICE_NODE_FLAGS['collector'], 'collector/dist/main.js'],
     ports: SERVICE_PORTS.collector,
     bind: BIND_ENV.collector,
     config: collectorConfigSchema,
@@ -89,7 +89,7 @@ export const SERVICES: readonly Deployable[] = [
   },
   {
     name: 'sink-worker',
-    command: ['node', 'sink-worker/dist/main.js'],
+    command: ['node', ...SERVICE_NODE_FLAGS['sink-worker'], 'sink-worker/dist/main.js'],
     ports: SERVICE_PORTS['sink-worker'],
     bind: BIND_ENV['sink-worker'],
     config: sinkWorkerConfigSchema,
@@ -111,7 +111,7 @@ export const SERVICES: readonly Deployable[] = [
   },
   {
     name: 'rating-worker',
-    command: ['node', 'rating-worker/dist/main.js'],
+    command: ['node', ...SERVICE_NODE_FLAGS['rating-worker'], 'rating-worker/dist/main.js'],
     ports: SERVICE_PORTS['rating-worker'],
     bind: BIND_ENV['rating-worker'],
     config: ratingWorkerConfigSchema,
@@ -123,7 +123,7 @@ export const SERVICES: readonly Deployable[] = [
   },
   {
     name: 'gateway',
-    command: ['node', 'gateway/dist/main.js'],
+    command: ['node', ...SERVICE_NODE_FLAGS['gateway'], 'gateway/dist/main.js'],
     ports: SERVICE_PORTS.gateway,
     bind: BIND_ENV.gateway,
     config: gatewayConfigSchema,

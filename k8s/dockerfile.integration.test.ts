@@ -36,7 +36,7 @@ const runtime = dockerfile.at(-1) ?? [];
 const all = dockerfile.flat();
 const workspaces = (JSON.parse(read('package.json')) as { workspaces: string[] }).workspaces;
 const bundles = [...SERVICES, MIGRATE].map((d) => {
-  const script = d.command[1];
+  const script = d.command.find((a) => a.endsWith('.js'));
   if (!script) throw new Error(`${d.name}: command has no script`);
   return script;
 });
@@ -90,7 +90,7 @@ describe('Dockerfile', () => {
 
   it('handles SIGTERM from the first line of every entry point it ships', () => {
     for (const d of [...SERVICES, MIGRATE]) {
-      const workspace = d.command[1]?.split('/')[0] ?? '';
+      const workspace = d.command.find((a) => a.endsWith('.js'))?.split('/')[0] ?? '';
       const source = read(`${workspace}/src/main.ts`);
       const firstImport = /^import\s+[^;]+;/m.exec(source)?.[0];
       expect(firstImport, `${workspace}/src/main.ts`).toBe("import '@polaris/shared/signals';");

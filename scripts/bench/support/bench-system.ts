@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
@@ -182,8 +183,20 @@ export async function clickhouseVersion(cfg: DevConfig): Promise<string> {
 }
 
 /**
+ * BENCH_SINK_NODE_OPTIONS: NODE_OPTIONS for the sink-worker alone, e.g. `--cpu-prof
+ * --cpu-prof-dir=/tmp/prof` to profile it, or a heap limit to see what memory it needs.
+ */
+const sinkNodeOptions = (name: PolarisServiceName): Record<string, string> =>
+  name === 'sink-worker' && process.env.BENCH_SINK_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_SINK_NODE_OPTIONS } : {};
+
+/** The services already bundled by this bench process: each is built once per run. */
+const bundled = new Set<PolarisServiceName>();
+
+/**
  * Starts only the named services, on BENCH_PORTS, bound to loopback, with the given env on top.
- * Logs go to <stack>/logs/bench/<service>.log.
+ * Logs go to <stack>/logs/bench/<service>.log. They run from the bundle the image ships
+ * (scripts/build.mjs, built here first), not through tsx: tsx's transform cache alone added
+ * ~100 MiB to each process, so memory figures measured from source were not the product's.
  */
 export async function startBenchServices(
   cfg: DevConfig,
@@ -194,8 +207,13 @@ export async function startBenchServices(
   const loopback = { LOG_LEVEL: 'info', HTTP_HOST: '127.0.0.1', GRPC_HOST: '127.0.0.1', OPS_HOST: '127.0.0.1' };
   const specs = localSpecs(BENCH_PORTS, loopback)
     .filter((s) => names.includes(s.name))
-    .map((s) => ({ ...s, env: { ...s.env, ...env[s.name] } }));
-  const system = await startServices({ repoRoot, logDir: path.join(cfg.stackDir, 'logs', 'bench'), specs, readyDeadlineMs: 60_000 });
+    .map((s) => ({ ...s, env: { ...s.env, ...sinkNodeOptions(s.name), ...env[s.name] } }));
+  const unbuilt = names.filter((n) => !bundled.has(n));
+  if (unbuilt.length > 0) {
+    execFileSync(process.execPath, [path.join(repoRoot, 'scripts', 'build.mjs'), ...unbuilt], { stdio: 'ignore' });
+    for (const n of unbuilt) bundled.add(n);
+  }
+  const system = await startServices({ repoRoot, logDir: path.join(cfg.stackDir, 'logs', 'bench'), specs, readyDeadlineMs: 60_000, runFrom: 'bundle' });
   cleanup.add('stop services', () => system.stop());
   return system;
 }

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { SERVICE_PORTS } from '@polaris/shared/contracts';
+import { SERVICE_NODE_FLAGS, SERVICE_PORTS } from '@polaris/shared/contracts';
 import { describeLogTail } from '../processes/log-tail';
 import { pollUntil } from '../processes/poll-until';
 import { describeExit, spawnLogged, type LoggedProcess } from '../processes/spawn-logged';
@@ -101,10 +101,13 @@ export async function startServices(opts: {
   try {
     for (const spec of opts.specs) {
       const logFile = join(opts.logDir, `${spec.name}.log`);
-      const args =
-        opts.runFrom === 'bundle'
+      // The flags the image starts it with (its heap cap), so local runs hold the memory it ships with.
+      const args = [
+        ...SERVICE_NODE_FLAGS[spec.name],
+        ...(opts.runFrom === 'bundle'
           ? ['--enable-source-maps', join(opts.repoRoot, spec.name, 'dist', 'main.js')]
-          : ['--import', 'tsx', join(opts.repoRoot, spec.name, 'src', 'main.ts')];
+          : ['--import', 'tsx', join(opts.repoRoot, spec.name, 'src', 'main.ts')]),
+      ];
       // Whatever already listens on the ops port would answer our readiness probe for the
       // service we start (which then dies on EADDRINUSE): another test run, a demo.
       if (await isPortOpen(spec.opsPort)) {
