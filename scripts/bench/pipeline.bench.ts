@@ -8,7 +8,10 @@
  *   first send until a count query sees every one; events/s ÷ the slower baseline;
  * - freshness: half that rate for BENCH_PIPELINE_FRESHNESS_SECONDS, each request's events tagged;
  *   from the collector's 202 until a query (polled every POLL_MS) counts all of them: p50/p99;
- * - the sink's peak RSS (VmHWM of its process).
+ * - the sink's peak RSS (VmHWM of its process);
+ * - where the CPU went in each timed phase: per process group, ms per 1,000 events, and how busy
+ *   the machine was (the stages share its two cores, so the pipeline's rate is bounded by their
+ *   CPU added up, where each baseline is one stage alone).
  *
  * Visibility is asked of events_raw; the usage rollups are written by the same INSERT (their
  * materialized views run inside it), so an event is in a usage query at the same moment.
@@ -22,6 +25,7 @@ import { loadBenchConfig } from './support/bench-config';
 import { BENCH_PORTS, Cleanup, runBench, benchBroker, createBenchTenant, machineConditions, newRunId, startBenchServices, throwawayDatabase } from './support/bench-system';
 import { chunk, httpPoster, runClosedLoop } from './support/load';
 import { preflight } from './support/preflight';
+import { cpuBetween, cpuSnapshot, pidsNamed, pidsNamedWith, type CpuGroup, type CpuUse } from './support/process-cpu';
 import { mib, processMemory } from './support/process-memory';
 import { plannedRows, scalar, until } from './support/sink-steps';
 import { formatBenchTable, ms, perSecond, rate, ratio, summarize } from './support/stats';
@@ -114,6 +118,18 @@ async function freshness(client: ClickHouseClient, orgId: string, post: (text: s
   return requests.map((_, r) => (visibleAt[r] as number) - (acceptedAt[r] as number));
 }
 
+/** CPU ms per 1,000 events of each group, and the machine's busy share, for one phase. */
+function cpuRow(phase: string, use: CpuUse, events: number): string[] {
+  const perThousand = (name: string) => {
+    const seconds = use.groups.find((g) => g.name === name)?.seconds;
+    return seconds === undefined ? '?' : ((seconds * 1000 * 1000) / events).toFixed(1);
+  };
+  const busy = use.machine && use.machine.total > 0 ? `${Math.round((100 * use.machine.busy) / use.machine.total)}%` : '?';
+  return [phase, ...CPU_GROUP_NAMES.map(perThousand), busy];
+}
+
+const CPU_GROUP_NAMES = ['bench', 'collector', 'sink-worker', 'broker', 'clickhouse', 'rating-worker', 'redis'] as const;
+
 async function main(): Promise<string[]> {
   const total = cfg.pipeline.events;
   await preflight(cfg.stack, [BENCH_PORTS.collector, BENCH_PORTS.ingestGrpc, BENCH_PORTS.identityGrpc, BENCH_PORTS.ops.collector, BENCH_PORTS.ops['sink-worker'], BENCH_PORTS.ops['rating-worker']]);
@@ -123,13 +139,33 @@ async function main(): Promise<string[]> {
   const tenant = await createBenchTenant(cfg.stack, run, cleanup);
   const now = Date.now();
 
+  // The pids of the services are known once they start; until then those groups are empty.
+  const servicePids = new Map<string, number>();
+  const cpuGroups: CpuGroup[] = CPU_GROUP_NAMES.map((name) => ({
+    name,
+    pids: () => {
+      if (name === 'bench') return [process.pid];
+      if (name === 'broker') return pidsNamed('java');
+      if (name === 'clickhouse') return pidsNamedWith('clickhouse-serv', cfg.stack.stackDir);
+      if (name === 'redis') return pidsNamed('redis-server');
+      const pid = servicePids.get(name);
+      return pid === undefined ? [] : [pid];
+    },
+  }));
+  const cpuRows: string[][] = [];
+
   // Baselines first, on the quiet machine the pipeline will have too.
+  let cpuBefore = cpuSnapshot(cpuGroups);
   const baseBroker = await benchBroker(cfg.stack, `${run}b`, cleanup);
   const baseEvents = bodies('b', total, now).events;
   const baseMessages = messagesOf(tenant.orgId, baseEvents, now);
   const produced = await runClosedLoop(chunk(baseMessages, PRODUCE_BATCH), 4, cfg.scenarioCapMs, baseBroker.produce);
   if (produced.errors.length > 0 || produced.events !== total) throw new Error(`raw produce failed: ${produced.errors.slice(0, 3).join('; ')}`);
-  const rawInsertMs = await rawInsert(plannedRows(baseMessages));
+  cpuRows.push(cpuRow('raw produce', cpuBetween(cpuBefore, cpuSnapshot(cpuGroups)), total));
+  const rows = plannedRows(baseMessages);
+  cpuBefore = cpuSnapshot(cpuGroups);
+  const rawInsertMs = await rawInsert(rows);
+  cpuRows.push(cpuRow('raw insert', cpuBetween(cpuBefore, cpuSnapshot(cpuGroups)), total));
   const produceRate = perSecond(total, produced.elapsedMs);
   const insertRate = perSecond(total, rawInsertMs);
   console.log(`raw produce ${rate(produceRate)}/s (${ms(produced.elapsedMs)}); raw insert ${rate(insertRate)}/s (${ms(rawInsertMs)}, blocks of ${INSERT_BATCH})`);
@@ -148,6 +184,7 @@ async function main(): Promise<string[]> {
     cleanup,
   );
   const sinkPid = system.services.find((s) => s.name === 'sink-worker')?.pid ?? -1;
+  for (const svc of system.services) servicePids.set(svc.name, svc.pid);
   const poster = httpPoster(`http://127.0.0.1:${BENCH_PORTS.collector}/v1/events`, CONCURRENCY);
   cleanup.add('close http client', () => poster.close());
   const post = async (text: string) => {
@@ -162,12 +199,14 @@ async function main(): Promise<string[]> {
   await until('the warm-up to be stored', STORED_DEADLINE_MS, async () => ((await scalar(db.client, countSql)) >= 2_000 ? true : undefined));
 
   const sustained = bodies('s', total, now).bodies;
+  cpuBefore = cpuSnapshot(cpuGroups);
   const t0 = performance.now();
   const sent = await runClosedLoop(sustained, CONCURRENCY, cfg.scenarioCapMs, async (b) => (await post(b.text), b.count));
   if (sent.errors.length > 0 || sent.events !== total) throw new Error(`sending failed (${sent.events}/${total}): ${sent.errors.slice(0, 3).join('; ')}`);
   const allSentMs = performance.now() - t0;
   await until('every sustained event to be visible', STORED_DEADLINE_MS, async () => ((await scalar(db.client, countSql)) >= 2_000 + total ? true : undefined));
   const visibleMs = performance.now() - t0;
+  cpuRows.push(cpuRow('collector → broker → sink → visible', cpuBetween(cpuBefore, cpuSnapshot(cpuGroups)), total));
   const pipelineRate = perSecond(total, visibleMs);
   const slower = Math.min(produceRate, insertRate);
   console.log(`sustained: ${total} events accepted in ${ms(allSentMs)} (${rate(perSecond(total, allSentMs))}/s), all visible after ${ms(visibleMs)}`);
@@ -192,7 +231,10 @@ async function main(): Promise<string[]> {
   console.log(`
 freshness at ${rate(halfRate)}/s (half the sustained rate), accepted (202) → visible in a query, per request of ${EVENTS_PER_REQUEST} (polled every ${POLL_MS} ms):
   p50 ${ms(lag.p50)}, p99 ${ms(lag.p99)}, max ${ms(lag.max)} over ${lags.length} requests
-sink-worker peak RSS (VmHWM): ${mib(memory?.peakRssBytes)}; now ${mib(memory?.rssBytes)}`);
+sink-worker peak RSS (VmHWM): ${mib(memory?.peakRssBytes)}; now ${mib(memory?.rssBytes)}
+
+CPU ms per 1,000 events, by process, in each timed phase (bench = this process: the HTTP client or the baseline producer), and how busy all cores were:
+${formatBenchTable(['phase', ...CPU_GROUP_NAMES, 'machine busy'], cpuRows)}`);
   return failures;
 }
 

@@ -38,6 +38,17 @@ export function pidsNamed(prefix: string): number[] {
   }
 }
 
+/** Processes named `prefix` (as pidsNamed) whose command line contains `part`: one store of several (e2e stacks run their own). */
+export function pidsNamedWith(prefix: string, part: string): number[] {
+  return pidsNamed(prefix).filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(part);
+    } catch {
+      return false;
+    }
+  });
+}
+
 /** Busy and total CPU seconds of the whole machine, all cores (/proc/stat). */
 function machineSeconds(): { busy: number; total: number } | undefined {
   try {
