@@ -1,5 +1,6 @@
 import type { Message } from 'kafkajs';
 import { eventIdentities, eventsRaw, type ClickHouseClient } from '@polaris/clickhouse';
+import { parseJsonExact } from '@polaris/shared/contracts';
 import { planBatch } from '../../../sink-worker/src/events/batch-plan';
 import { dedupWindow, probeSinceDay } from '../../../sink-worker/src/events/dedup-window';
 import type { MeterCatalogSnapshot } from '../../../sink-worker/src/meters/catalog-snapshot';
@@ -51,7 +52,7 @@ export type SinkCounters = ReturnType<typeof sinkCounters>;
 export function plannedRows(messages: readonly Message[], meters?: MeterCatalogSnapshot) {
   const tally = { valid: 0, invalid: 0 };
   return planBatch(messages.map((m, i) => ({ offset: String(i), value: m.value as Buffer }))).candidates.map((c) =>
-    meters ? stampMeterValues(c.row, c.data, meters, tally) : c.row,
+    meters ? stampMeterValues(c.row, () => parseJsonExact(c.row.data), meters, tally) : c.row,
   );
 }
 
@@ -77,7 +78,7 @@ export async function sinkStepsInProcess(client: ClickHouseClient, messages: Mes
     t = performance.now();
     // After the probe, as the consumer does: only rows about to be inserted are stamped.
     const fresh = plan.candidates.filter((c) => !existing.has(c.key));
-    const rows = meters ? fresh.map((c) => stampMeterValues(c.row, c.data, meters, tally)) : fresh.map((c) => c.row);
+    const rows = meters ? fresh.map((c) => stampMeterValues(c.row, () => parseJsonExact(c.row.data), meters, tally)) : fresh.map((c) => c.row);
     phases.stamp += performance.now() - t;
     t = performance.now();
     await eventsRaw.insertLines(client, rows.map(eventsRaw.line));

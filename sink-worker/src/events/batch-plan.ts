@@ -20,8 +20,6 @@ export interface DeadLetter {
 export interface Candidate {
   key: string;
   row: EventsRawRow;
-  /** The event's data as parsed exactly, for the meters that stamp the row before it is stored. */
-  data: unknown;
   /** The message the row came from, for the dead-letter topic if the store refuses the row. */
   message: RawMessage;
   /** When the collector received this copy, epoch ms: where the batch's dedup window starts. */
@@ -144,7 +142,6 @@ function planOne(message: RawMessage, opts: PlanOptions): { candidate: Candidate
     candidate: {
       key,
       message,
-      data: event.data,
       receivedAtMs: receivedAt,
       partition: opts.partition ?? 0,
       row: {

@@ -1,13 +1,13 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { EventsRawRow } from '@polaris/clickhouse';
+import { parseJsonExact } from '@polaris/shared/contracts';
 import type { Logger } from '@polaris/shared/service';
 import type { CatalogLease } from './catalog-lease';
 import { stampMeterValues, type StampTally } from './meter-stamp';
 
-/** What the events consumer hands over to be stamped: a row and its event data, parsed exactly. */
+/** What the events consumer hands over to be stamped: a row (its `data` is parsed again, exactly, only for a matching meter). */
 export interface Stampable {
   row: EventsRawRow;
-  data: unknown;
 }
 
 /** Stamped rows, and what to call once their insert has ended (stored or failed). */
@@ -84,7 +84,7 @@ export class LiveMeters implements MeterStamper {
     const release = this.lease.hold(snapshot.revision);
     const tally: StampTally = { valid: 0, invalid: 0 };
     try {
-      const stamped = items.map((item) => ({ ...item, row: stampMeterValues(item.row, item.data, snapshot, tally) }));
+      const stamped = items.map((item) => ({ ...item, row: stampMeterValues(item.row, () => parseJsonExact(item.row.data), snapshot, tally) }));
       this.values.inc({ result: 'valid' }, tally.valid);
       this.values.inc({ result: 'invalid' }, tally.invalid);
       return { items: stamped, release };

@@ -37,7 +37,7 @@ describe('stampMeterValues', () => {
   it("writes the values of the org's live meters for the event's type, in parallel arrays, with the revision", () => {
     const tally = { valid: 0, invalid: 0 };
     const data = { meta: { tokens: 1000 }, tokens: 5, model: 'gpt', user: 'u-1' };
-    const stamped = stampMeterValues(row('org-a', 'llm'), data, snapshot, tally);
+    const stamped = stampMeterValues(row('org-a', 'llm'), () => data, snapshot, tally);
     expect(stamped).toMatchObject({
       catalog_revision: '9',
       meter_version_ids: ['1', '2', '3', '5'],
@@ -50,15 +50,24 @@ describe('stampMeterValues', () => {
   });
 
   it("never stamps another org's meters, and stamps the revision on rows that no meter counts", () => {
-    const stamped = stampMeterValues(row('org-c', 'llm'), { tokens: 5 }, snapshot, { valid: 0, invalid: 0 });
+    const stamped = stampMeterValues(row('org-c', 'llm'), () => ({ tokens: 5 }), snapshot, { valid: 0, invalid: 0 });
     expect(stamped).toMatchObject({ catalog_revision: '9', meter_version_ids: [], meter_values: [] });
-    const other = stampMeterValues(row('org-b', 'llm'), { tokens: 7 }, snapshot, { valid: 0, invalid: 0 });
+    const other = stampMeterValues(row('org-b', 'llm'), () => ({ tokens: 7 }), snapshot, { valid: 0, invalid: 0 });
     expect(other.meter_version_ids).toEqual(['4']);
+  });
+
+  it('parses the data only when a meter matches the row, once however many match', () => {
+    let parses = 0;
+    const data = () => (parses++, { tokens: 5, model: 'gpt', user: 'u-1' });
+    stampMeterValues(row('org-c', 'llm'), data, snapshot, { valid: 0, invalid: 0 });
+    expect(parses).toBe(0);
+    stampMeterValues(row('org-a', 'llm'), data, snapshot, { valid: 0, invalid: 0 });
+    expect(parses).toBe(1);
   });
 
   it('counts a value that is not a number as invalid, never as 0', () => {
     const tally = { valid: 0, invalid: 0 };
-    const stamped = stampMeterValues(row('org-b', 'llm'), { tokens: 'many' }, snapshot, tally);
+    const stamped = stampMeterValues(row('org-b', 'llm'), () => ({ tokens: 'many' }), snapshot, tally);
     expect(stamped.meter_valid).toEqual([0]);
     expect(tally).toEqual({ valid: 0, invalid: 1 });
   });

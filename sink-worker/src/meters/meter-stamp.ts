@@ -16,17 +16,19 @@ export interface StampTally {
  * exactly the rows whose revision predates a version, so the revision is stamped on every row,
  * with or without meters.
  *
- * `data` is the event's data as parsed exactly (the row holds it as text).
+ * `data` gives the event's data as parsed exactly (the row holds it as text); asked once, and
+ * only when a meter matches.
  */
-export function stampMeterValues(row: EventsRawRow, data: unknown, snapshot: MeterCatalogSnapshot, tally: StampTally): EventsRawRow {
+export function stampMeterValues(row: EventsRawRow, data: () => unknown, snapshot: MeterCatalogSnapshot, tally: StampTally): EventsRawRow {
   const meters = snapshot.metersFor(row.namespace, row.type);
+  const parsed = meters.length > 0 ? data() : undefined;
   const ids: string[] = [];
   const values: string[] = [];
   const uniqueKeys: string[] = [];
   const dimensions: string[][] = [];
   const valid: number[] = [];
   for (const { meterVersionId, meter } of meters) {
-    const x = meter ? extractMeter(meter, data) : UNCOMPILABLE;
+    const x = meter ? extractMeter(meter, parsed) : UNCOMPILABLE;
     ids.push(meterVersionId);
     values.push(x.value);
     uniqueKeys.push(x.uniqueKey);
