@@ -26,7 +26,7 @@ export const eventsRaw = {
 } as const;
 
 /**
- * The identities of stored events (event_identity_hashes_v1, event_identities_v2): the sink's windowed "already stored?"
+ * The identities of stored events (event_identity_hashes_v2, event_identities_v2): the sink's windowed "already stored?"
  * probe, the identity hashes its per-partition filters are rebuilt from, and day retention.
  */
 export const eventIdentities = {

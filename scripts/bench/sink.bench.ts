@@ -28,17 +28,13 @@ const LIVE_EVENTS_PER_SECOND = 2_000;
 const LIVE_SECONDS = 5;
 const LIVE_SEND_EVERY_MS = 10;
 const STORED_DEADLINE_MS = 120_000;
-/**
- * Probe against history: events already stored for the org before a batch is probed, cumulative
- * (BENCH_SINK_PROBE_HISTORY, comma-separated; empty skips it). 100 M rows take ClickHouse some
- * minutes to make on 2 cores, and ~4 GB of disk.
- */
-const PROBE_HISTORY = (process.env.BENCH_SINK_PROBE_HISTORY ?? '0,20000000,100000000').split(',').filter(Boolean).map(Number);
 /** The largest partition batch the sink makes from a backlog (4 MiB per partition fetch). */
 const PROBE_BATCH = 7_000;
 const DEDUP_WINDOW_DAYS = 37;
 
 const cfg = loadBenchConfig();
+/** Probe against history: events already stored for the org before a batch is probed (BENCH_SINK_PROBE_HISTORY). */
+const PROBE_HISTORY = cfg.sink.probeHistory;
 const run = newRunId();
 const cleanup = new Cleanup();
 cleanup.onInterrupt();
@@ -193,6 +189,12 @@ function describeSink(s: SinkRun, meters: number): string {
 
 async function main(): Promise<string[]> {
   const { events: total, duplicateRatio, meters: perType } = cfg.sink;
+  if (cfg.sink.only === 'probe') {
+    console.log(`bench:sink run ${run}: the probe section only (BENCH_SINK_ONLY=probe)`);
+    console.log(`machine: ${machineConditions()}, ClickHouse ${await clickhouseVersion(cfg.stack)}`);
+    await probeHistorySection();
+    return failures;
+  }
   await preflight(cfg.stack, [BENCH_PORTS.ops['sink-worker'], BENCH_PORTS.usageGrpc, BENCH_PORTS.ops['rating-worker'], BENCH_PORTS.identityGrpc]);
   console.log(`bench:sink run ${run}: ${total} messages, ~${Math.round(duplicateRatio * 100)}% duplicates; without meters, then with ${perType} meters per event type`);
   console.log(`machine: ${machineConditions()}, ClickHouse ${await clickhouseVersion(cfg.stack)}`);
@@ -269,24 +271,28 @@ live (no meters): ${live.messages} messages at ${rate(live.sentPerSecond)}/s (${
 
 /** The probe's time per batch of PROBE_BATCH identities with more and more history (support/probe-history.ts). */
 async function probeHistorySection(): Promise<void> {
-  console.log(`\nprobe of a ${PROBE_BATCH}-identity batch vs history stored for the org (median of 5; history made by INSERT … SELECT FROM numbers())`);
+  console.log(
+    `\nprobe of a ${PROBE_BATCH}-identity batch vs history stored for the org (median of 5; history made by INSERT … SELECT FROM numbers() in 2 M-row chunks; ` +
+      `inside the window timed just loaded and after up to ${ms(cfg.sink.settleMs)} of merging; parts = active parts of the probe table in the months probed)`,
+  );
   const timings: ProbeTiming[] = [];
-  for (const window of ['before', 'inside'] as const) {
+  for (const window of cfg.sink.probeWindows) {
     const db = await throwawayDatabase(cfg.stack, `bench_${run}_probe_${window}`, cleanup);
-    timings.push(...(await probeAgainstHistory(db.client, `${run}-probe-${window}`, PROBE_HISTORY, window, { batchSize: PROBE_BATCH, windowDays: DEDUP_WINDOW_DAYS, log: (l) => console.log(l) })));
+    timings.push(...(await probeAgainstHistory(db.client, `${run}-probe-${window}`, PROBE_HISTORY, window, { batchSize: PROBE_BATCH, windowDays: DEDUP_WINDOW_DAYS, settleMs: cfg.sink.settleMs, log: (l) => console.log(l) })));
     await db.client.command({ query: `DROP DATABASE IF EXISTS ${db.database}` }); // ~4 GB at 100 M: not kept until the end
   }
   const base = (w: ProbeTiming['window']) => timings.find((t) => t.window === w && t.stored === Math.min(...PROBE_HISTORY));
   console.log(formatBenchTable(
     [
-      'history received', 'events stored', 'probe alone (half stored)', 'vs least', 'filter + probe (half stored)', 'vs least',
+      'history received', 'events stored', 'merges', 'parts', 'probe alone (half stored)', 'vs least', 'filter + probe (half stored)', 'vs least',
       'filter + probe (1% stored)', 'vs least', 'maybe of 1%', 'filter rebuild', 'filter MB', 'old probe (events_raw)',
     ],
     timings.map((t) => {
       const b = base(t.window) ?? t;
       return [
-        `${t.window} the window`, String(t.stored), ms(t.sinkProbeMs), ratio(t.sinkProbeMs, b.sinkProbeMs), ms(t.filteredMs), ratio(t.filteredMs, b.filteredMs),
-        ms(t.filteredFewMs), ratio(t.filteredFewMs, b.filteredFewMs), String(t.maybeFew), ms(t.rebuildMs), (t.filterBytes / 1e6).toFixed(1), ms(t.oldProbeMs),
+        `${t.window} the window`, String(t.stored), t.merges, String(t.partsProbed), ms(t.sinkProbeMs), ratio(t.sinkProbeMs, b.sinkProbeMs), ms(t.filteredMs),
+        ratio(t.filteredMs, b.filteredMs), ms(t.filteredFewMs), ratio(t.filteredFewMs, b.filteredFewMs), String(t.maybeFew), ms(t.rebuildMs),
+        (t.filterBytes / 1e6).toFixed(1), t.oldProbeMs === undefined ? '-' : ms(t.oldProbeMs),
       ];
     }),
   ));

@@ -112,13 +112,13 @@ export async function dropIdentityDaysBefore(client: Pick<ClickHouseClient, 'que
     z.object({ partition_id: z.string().regex(/^\d{8}$/) }),
   );
   for (const { partition_id: id } of rows) await client.command({ query: `ALTER TABLE event_identities_v2 DROP PARTITION ID ${sqlString(id)}` });
-  // The probe's table (0014) is partitioned by month: a month goes once all its days are gone.
+  // The probe's table (0015) is partitioned by month: a month goes once all its days are gone.
   const months = await selectRows(
     client,
     'eventIdentities.identityHashMonths',
-    { query: `SELECT DISTINCT partition_id FROM system.parts WHERE database = currentDatabase() AND table = 'event_identity_hashes_v1' AND active AND partition_id < ${sqlString(beforeId.slice(0, 6))} ORDER BY partition_id` },
+    { query: `SELECT DISTINCT partition_id FROM system.parts WHERE database = currentDatabase() AND table = 'event_identity_hashes_v2' AND active AND partition_id < ${sqlString(beforeId.slice(0, 6))} ORDER BY partition_id` },
     z.object({ partition_id: z.string().regex(/^\d{6}$/) }),
   );
-  for (const { partition_id: id } of months) await client.command({ query: `ALTER TABLE event_identity_hashes_v1 DROP PARTITION ID ${sqlString(id)}` });
+  for (const { partition_id: id } of months) await client.command({ query: `ALTER TABLE event_identity_hashes_v2 DROP PARTITION ID ${sqlString(id)}` });
   return rows.map((r) => `${r.partition_id.slice(0, 4)}-${r.partition_id.slice(4, 6)}-${r.partition_id.slice(6)}`);
 }

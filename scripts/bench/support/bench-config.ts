@@ -23,6 +23,25 @@ const envSchema = z.object({
     .transform((s) => s.split(',').map((b) => Number(b.trim())))
     .pipe(z.array(z.number().int().min(1).max(1_000)).min(1)),
   BENCH_SINK_EVENTS: count(50_000, 500_000),
+  /** bench:sink: `probe` runs only the probe-against-history section (no sink runs, ~1 minute less a round). */
+  BENCH_SINK_ONLY: z.enum(['all', 'probe']).default('all'),
+  /**
+   * bench:sink: events already stored for the org before a batch is probed, cumulative, comma-separated
+   * (empty skips the section). 100 M rows take ClickHouse some minutes to make on 2 cores, and ~4 GB of disk.
+   */
+  BENCH_SINK_PROBE_HISTORY: z
+    .string()
+    .default('0,20000000,100000000')
+    .transform((s) => s.split(',').filter((n) => n.trim() !== '').map((n) => Number(n.trim())))
+    .pipe(z.array(z.number().int().min(0).max(200_000_000))),
+  /** bench:sink: which history the probe section loads: received before the dedup window, inside it, or both (comma-separated). */
+  BENCH_SINK_PROBE_WINDOWS: z
+    .string()
+    .default('before,inside')
+    .transform((s) => s.split(',').map((w) => w.trim()))
+    .pipe(z.array(z.enum(['before', 'inside'])).min(1)),
+  /** bench:sink: how long the probe section waits, after loading history, for the probe table's merges to settle (0: not at all). */
+  BENCH_SINK_SETTLE_MS: z.coerce.number().int().min(0).max(1_800_000).default(300_000),
   BENCH_SINK_DUPLICATE_RATIO: z.coerce.number().min(0).max(0.5).default(0.1),
   /** Meters defined for each event type of the bench's traffic in bench:sink's metered run. */
   BENCH_SINK_METERS: count(10, 50),
@@ -60,7 +79,7 @@ const envSchema = z.object({
 export interface BenchConfig {
   stack: DevConfig;
   ingest: { events: number; batchedEvents: number; rounds: number; compression: 'none' | 'gzip'; concurrency: number; batchSizes: number[] };
-  sink: { events: number; duplicateRatio: number; meters: number };
+  sink: { events: number; duplicateRatio: number; meters: number; only: 'all' | 'probe'; probeHistory: number[]; probeWindows: Array<'before' | 'inside'>; settleMs: number };
   usage: { events: number; chunkRows: number; runs: number; rawRuns: number };
   rating: { subscriptions: number; workers: number[]; concurrency: number; runCapMs: number };
   pipeline: { events: number; freshnessSeconds: number };
@@ -91,7 +110,15 @@ export function loadBenchConfig(env: Record<string, string | undefined> = proces
       concurrency: e.BENCH_INGEST_CONCURRENCY,
       batchSizes: e.BENCH_INGEST_BATCH_SIZES,
     },
-    sink: { events: e.BENCH_SINK_EVENTS, duplicateRatio: e.BENCH_SINK_DUPLICATE_RATIO, meters: e.BENCH_SINK_METERS },
+    sink: {
+      events: e.BENCH_SINK_EVENTS,
+      duplicateRatio: e.BENCH_SINK_DUPLICATE_RATIO,
+      meters: e.BENCH_SINK_METERS,
+      only: e.BENCH_SINK_ONLY,
+      probeHistory: e.BENCH_SINK_PROBE_HISTORY,
+      probeWindows: e.BENCH_SINK_PROBE_WINDOWS,
+      settleMs: e.BENCH_SINK_SETTLE_MS,
+    },
     usage: { events: e.BENCH_USAGE_EVENTS, chunkRows: e.BENCH_USAGE_CHUNK_ROWS, runs: e.BENCH_USAGE_RUNS, rawRuns: e.BENCH_USAGE_RAW_RUNS },
     rating: { subscriptions: e.BENCH_RATING_SUBSCRIPTIONS, workers: e.BENCH_RATING_WORKERS, concurrency: e.BENCH_RATING_CONCURRENCY, runCapMs: e.BENCH_RATING_RUN_CAP_MS },
     pipeline: { events: e.BENCH_PIPELINE_EVENTS, freshnessSeconds: e.BENCH_PIPELINE_FRESHNESS_SECONDS },

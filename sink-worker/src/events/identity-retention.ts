@@ -5,7 +5,7 @@ const DAY_MS = 86_400_000;
 const EVERY_MS = 3_600_000;
 
 /**
- * Drops the days of event_identities_v2 (and the months of event_identity_hashes_v1 whose days
+ * Drops the days of event_identities_v2 (and the months of event_identity_hashes_v2 whose days
  * are all gone) that no probe or filter rebuild can read any more:
  * those older than `keepDays` (SINK_IDENTITY_RETENTION_DAYS: the dedup window, plus how long a
  * message may wait in the broker, since a batch probes from its own receipt time back, plus a
