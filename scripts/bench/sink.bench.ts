@@ -272,7 +272,7 @@ live (no meters): ${live.messages} messages at ${rate(live.sentPerSecond)}/s (${
 /** The probe's time per batch of PROBE_BATCH identities with more and more history (support/probe-history.ts). */
 async function probeHistorySection(): Promise<void> {
   console.log(
-    `\nprobe of a ${PROBE_BATCH}-identity batch vs history stored for the org (median of 5; history made by INSERT … SELECT FROM numbers() in 2 M-row chunks; ` +
+    `\nprobe of a ${PROBE_BATCH}-identity batch vs history stored for the org (median of 5; history made by INSERT … SELECT FROM numbers() in 1 M-row chunks; ` +
       `inside the window timed just loaded and after up to ${ms(cfg.sink.settleMs)} of merging; parts = active parts of the probe table in the months probed)`,
   );
   const timings: ProbeTiming[] = [];
