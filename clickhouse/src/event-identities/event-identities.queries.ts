@@ -30,7 +30,8 @@ const HASHES_PER_QUERY = 8_000;
  * identity's strings are read only in granules that hold a probed hash, not in the granule of
  * every part the index selects for it (18.16 did not move the hash condition there by itself:
  * 140 hashes against 20 M identities in 10 parts, 23 ms without, 13 ms with). Rows of another
- * identity sharing a hash come back too and match no candidate's key. No FINAL: any copy of an identity row proves the event is stored.
+ * identity sharing a hash come back too and match no candidate's key. No FINAL: any copy of an
+ * identity row proves the event is stored.
  */
 export function findStoredStatements(identities: readonly EventIdentity[], sinceDay: string): SelectStatement[] {
   const day = checkParams(FIND_STORED, sinceDayParam, sinceDay);
