@@ -39,7 +39,7 @@ function postChunked(url: string, total: number, chunk: Buffer): Promise<Chunked
       res.on('error', reject);
     });
     req.on('error', (err) => {
-      // The gateway closes the connection after its 413; a write racing that close may fail.
+      // The gateway may close the connection after its 413 (a body past what it discards); a write racing that close may fail.
       if (!answered) reject(err);
     });
     req.setTimeout(30_000, () => req.destroy(new Error('no answer within 30 s')));

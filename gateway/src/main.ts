@@ -14,6 +14,9 @@ const KEEP_ALIVE_TIMEOUT_MS = 5_000;
  * The request body, read up to `limit` bytes: 'too_large' as soon as more arrive (the rest is left
  * unread; the answer closes the connection), 'aborted' when the client goes away first.
  */
+/** How much of a refused body the gateway reads and drops so that the client sees its 413. */
+const DISCARD_LIMIT_BYTES = 16 * 1024 * 1024;
+
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too_large' | 'aborted'> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
@@ -88,13 +91,13 @@ await runService({
         // Yoga buffers the whole body: refuse an oversized one before it is read when Content-Length
         // says so, and otherwise (chunked) as soon as the bytes read pass the limit.
         if (Number(req.headers['content-length'] ?? 0) > config.MAX_BODY_BYTES) {
-          tooLarge(res);
+          tooLarge(req, res);
           return;
         }
         void (async () => {
           if (method !== 'GET' && method !== 'HEAD') {
             const body = await readBody(req, config.MAX_BODY_BYTES);
-            if (body === 'too_large') return tooLarge(res);
+            if (body === 'too_large') return tooLarge(req, res);
             if (body === 'aborted') return;
             // Yoga's node adapter takes a Buffer `body` as the request body instead of the stream.
             Object.assign(req, { body });
@@ -106,9 +109,23 @@ await runService({
         })();
       },
     );
-    function tooLarge(res: ServerResponse): void {
-      res.writeHead(413, { 'content-type': 'application/json', connection: 'close' });
+    /**
+     * 413 at once, then the rest of the body is read and dropped (up to DISCARD_LIMIT_BYTES): a
+     * socket closed while the client is still uploading is reset, and the client never reads the
+     * 413 (e2e/gateway-fuzz: a 4 MB POST got "fetch failed"). A body declared or sent beyond that
+     * is not read to its end: the connection is closed.
+     */
+    function tooLarge(req: IncomingMessage, res: ServerResponse): void {
+      const discard = Number(req.headers['content-length'] ?? 0) <= DISCARD_LIMIT_BYTES;
+      res.writeHead(413, { 'content-type': 'application/json', ...(discard ? {} : { connection: 'close' }) });
       res.end(JSON.stringify({ errors: [{ message: `the request body exceeds ${config.MAX_BODY_BYTES} bytes`, extensions: { code: 'BAD_USER_INPUT', reason: 'body_too_large', field: 'body' } }] }));
+      if (!discard) return;
+      let dropped = 0;
+      req.on('data', (chunk: Buffer) => {
+        dropped += chunk.length;
+        if (dropped > DISCARD_LIMIT_BYTES) req.socket.destroy();
+      });
+      req.resume();
     }
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
