@@ -210,7 +210,7 @@ export async function startBenchServices(
     .map((s) => ({ ...s, env: { ...s.env, ...sinkNodeOptions(s.name), ...env[s.name] } }));
   const unbuilt = names.filter((n) => !bundled.has(n));
   if (unbuilt.length > 0) {
-    execFileSync(process.execPath, [path.join(repoRoot, 'scripts', 'build.mjs'), ...unbuilt], { stdio: 'ignore' });
+    execFileSync(process.execPath, [path.join(repoRoot, 'scripts', 'build.mjs'), ...unbuilt], { stdio: ['ignore', 'ignore', 'inherit'] });
     for (const n of unbuilt) bundled.add(n);
   }
   const system = await startServices({ repoRoot, logDir: path.join(cfg.stackDir, 'logs', 'bench'), specs, readyDeadlineMs: 60_000, runFrom: 'bundle' });
